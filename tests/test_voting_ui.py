@@ -155,3 +155,32 @@ def test_main_default_pairs_come_from_completions_log(paths, monkeypatch, capsys
     assert voting_ui.main(["--annotator", "zed", "--repeat-rate", "0"]) == 0
     (vote,) = read_records(paths.votes, "vote")
     assert vote["choice"] == "tie" and vote["prompt_id"] == prompt["id"]
+
+
+def _stub_predictor(monkeypatch, paths, fn):
+    """predict_pairs belongs to the vote predictor (another module); stand in for it here."""
+    import sys
+    import types
+
+    paths.checkpoint.mkdir(parents=True)
+    monkeypatch.setitem(sys.modules, "utils.vote_predictor.predict", types.SimpleNamespace(predict_pairs=fn))
+
+
+def test_uncertainty_scores_unpredicted_pairs_with_the_checkpoint(paths, monkeypatch):
+    pairs = make_pairs(3)
+    write_jsonl(paths.predictions, [prediction(pairs[0]["id"], 0.8)])
+    probs = {pairs[1]["id"]: 0.99, pairs[2]["id"]: 0.45}
+    _stub_predictor(monkeypatch, paths, lambda ps, paths=None: [{"pair_id": p["id"], "prob_a": probs[p["id"]]} for p in ps])
+    votes, _ = run(pairs, paths, "1\n1\n1\n", order="uncertainty")
+    assert [v["pair_id"] for v in votes] == [pairs[i]["id"] for i in (2, 0, 1)]
+
+
+def test_uncertainty_falls_back_when_predictor_refuses(paths, monkeypatch):
+    def refuse(ps, paths=None):
+        raise UserError("no checkpoint at models/vote_predictor_checkpoint; train first")
+
+    pairs = make_pairs(2)
+    _stub_predictor(monkeypatch, paths, refuse)
+    votes, out = run(pairs, paths, "1\n1\n", order="uncertainty")
+    assert "train first" in out and "file order" in out
+    assert [v["pair_id"] for v in votes] == [p["id"] for p in pairs]
