@@ -1,0 +1,1 @@
+"""Reusable pieces of the Attunement Dashboard: loaders, analysis, metric cards, charts."""
