@@ -196,7 +196,7 @@ def write_model_logs(paths: Paths, versions: int = 3, seed: int = 0, n_votes: in
                        "by_annotator": {h: {"accuracy": 0.6 + 0.05 * vi - 0.01 * i, "n": 40} for i, h in enumerate(HUMANS)},
                        "by_domain": {d: {"accuracy": 0.55 + 0.06 * vi - (0.15 if d in ("health", "finance") else 0), "n": 30}
                                      for d in DOMAINS},
-                       "summary": f"Probe of v{vi:04d}: accuracy up, {SCRIPT_PAYLOAD}" if vi == 1 else f"Probe of v{vi:04d}."})
+                       "summary": f"Probe of v{vi:04d}: accuracy up, {SCRIPT_PAYLOAD}" if vi == versions else f"Probe of v{vi:04d}."})
     write_jsonl_atomic(paths.meta_reflection_log, probes)
 
     # Same shape as utils/vote_predictor/drift_monitor.py writes (alerts, windows, clusters, calibration).
