@@ -150,7 +150,8 @@ def analyse(data: DriftData, cfg: DriftConfig) -> tuple[dict, dict]:
         entry.update(window_metrics(g, k, domains, data.versions, ref, cfg.n_bins))
         entry["tests"] = {}
         if w in tested:
-            for metric, (stat, p) in window_tests(ref, g, k, len(domains), cfg.min_samples).items():
+            for metric, (stat, p) in window_tests(
+                    ref, g, k, len(domains), cfg.min_samples, groups[w - 1] if w - 1 in tested else None).items():
                 entry["tests"][metric] = {"statistic": None if not np.isfinite(stat) else stat,
                                           "p_value": None if not np.isfinite(p) else p}
                 if np.isfinite(p):
@@ -196,6 +197,8 @@ def analyse(data: DriftData, cfg: DriftConfig) -> tuple[dict, dict]:
 
 def _test_alert(metric: str, w: dict, ref: dict, stat: float, p: float, threshold: float) -> dict:
     what = {"accuracy": lambda: f"accuracy {w['accuracy']:.3f} vs reference {ref['accuracy']:.3f}",
+            "accuracy_2w": lambda: f"accuracy over this and the previous window below reference {ref['accuracy']:.3f}"
+                                   f" (this window {w['accuracy']:.3f})",
             "calibration_gap": lambda: f"accuracy - confidence {w['calibration_gap']:+.3f} vs reference {ref['calibration_gap']:+.3f}"
                                        f" (label-free estimate {w['expected_accuracy_unlabelled'] or float('nan'):.3f})",
             "confidence": lambda: f"mean confidence {w['mean_confidence']:.3f} vs reference {ref['mean_confidence']:.3f}",

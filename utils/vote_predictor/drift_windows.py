@@ -17,6 +17,7 @@ from utils.vote_predictor.drift_data import VOTE_CHOICES
 # metric name -> alert kind; the order is the order of the report's tests
 TESTED_METRICS = {
     "accuracy": "accuracy",                  # one-sided two-proportion z-test (drop)
+    "accuracy_2w": "accuracy",               # the same on this window pooled with the one before
     "calibration_gap": "calibration",        # z-test on (correct - confidence)
     "confidence": "prediction",              # two-sample KS
     "reward": "prediction",                  # two-sample KS on (reward_a + reward_b) / 2
@@ -111,11 +112,21 @@ def window_metrics(g: Group, n_clusters: int, domains: list[str], versions: list
     }
 
 
-def window_tests(ref: Group, g: Group, n_clusters: int, n_domains: int, min_n: int = 20) -> dict:
-    """metric -> (statistic, p_value) for ``g`` against ``ref``; (nan, nan) = not testable."""
+def window_tests(ref: Group, g: Group, n_clusters: int, n_domains: int, min_n: int = 20,
+                 prev: Group | None = None) -> dict:
+    """metric -> (statistic, p_value) for ``g`` against ``ref``; (nan, nan) = not testable.
+
+    ``prev`` (the window before, when it is not the reference) adds a pooled two-window
+    accuracy test: a drop too small to prove in one window is caught in the next.
+    """
     out = {}
     cr, c = ref.correct, g.correct
     out["accuracy"] = st.proportion_drop_test(cr.sum(), cr.size, c.sum(), c.size, min_n)
+    if prev is not None:
+        c2 = np.concatenate([prev.correct, c])
+        out["accuracy_2w"] = st.proportion_drop_test(cr.sum(), cr.size, c2.sum(), c2.size, min_n)
+    else:
+        out["accuracy_2w"] = st.NAN2
     out["calibration_gap"] = st.calibration_gap_test(cr, ref.conf[ref.labelled], c, g.conf[g.labelled], min_n)
     out["confidence"] = st.ks_test(ref.conf, g.conf, min_n)
     out["reward"] = st.ks_test(ref.reward, g.reward, min_n)
