@@ -80,7 +80,7 @@ def sidebar(default_paths: Paths) -> DashboardContext:
 
 
 def main(argv: list[str] | None = None) -> None:
-    st.set_page_config(page_title="Attunement Dashboard", page_icon="🎯", layout="wide")
+    st.set_page_config(page_title="Attunement Dashboard", page_icon=":material/target:", layout="wide")
     args = parse_script_args(argv)
     default_paths = Paths.resolve(args.root, args.data_dir, args.models_dir)
     ctx = sidebar(default_paths)

@@ -45,7 +45,7 @@ def md_escape(text) -> str:
 
 def nothing_yet(what: str, command: str) -> None:
     """The friendly empty state of a section or panel."""
-    st.info(f"Nothing here yet: {what}. Run `{command}` to create it.", icon="ℹ️")
+    st.info(f"Nothing here yet: {what}. Run `{command}` to create it.", icon=":material/info:")
 
 
 def load_problems(*loads: Loaded) -> None:
@@ -58,7 +58,7 @@ def load_problems(*loads: Loaded) -> None:
             st.error(f"{name} could not be read; it is ignored until fixed.")
             st.code(ld.error, language=None)
         if ld.n_bad:
-            st.warning(f"{ld.n_bad} malformed line(s) skipped in {name}.", icon="⚠️")
+            st.warning(f"{ld.n_bad} malformed line(s) skipped in {name}.", icon=":material/warning:")
             with st.expander(f"Skipped lines in {name}"):
                 st.code("\n".join(ld.bad) + ("\n..." if ld.n_bad > len(ld.bad) else ""), language=None)
 

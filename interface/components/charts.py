@@ -62,7 +62,7 @@ def reliability_chart(cal: pd.DataFrame, height: int = 300):
         tooltip=[alt.Tooltip("confidence:Q", format=".3f"), alt.Tooltip("accuracy:Q", format=".3f"),
                  "count:Q", alt.Tooltip("gap:Q", format="+.3f")])
     diag = alt.Chart(pd.DataFrame({"x": [0.5, 1.0], "y": [0.5, 1.0]})).mark_line(
-        strokeDash=[4, 4], color="grey").encode(x="x:Q", y="y:Q")
+        strokeDash=[4, 4], color="grey").encode(x=alt.X("x:Q", title="confidence"), y=alt.Y("y:Q", title="accuracy"))
     return (bars_ + diag).properties(height=height)
 
 
@@ -80,7 +80,7 @@ def calibration_curves(curves: dict[str, pd.DataFrame], height: int = 300):
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1])), color=alt.Color("curve:N", title=None),
         tooltip=["curve:N", alt.Tooltip("confidence:Q", format=".3f"), alt.Tooltip("accuracy:Q", format=".3f"), "count:Q"])
     diag = alt.Chart(pd.DataFrame({"x": [0.5, 1.0], "y": [0.5, 1.0]})).mark_line(
-        strokeDash=[4, 4], color="grey").encode(x="x:Q", y="y:Q")
+        strokeDash=[4, 4], color="grey").encode(x=alt.X("x:Q", title="confidence"), y=alt.Y("y:Q", title="accuracy"))
     return (lines + diag).properties(height=height)
 
 

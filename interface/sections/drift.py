@@ -68,7 +68,7 @@ def _report(report: dict) -> None:
 
     st.subheader("Alerts")
     if alerts:
-        st.warning(f"{len(alerts)} drift alert(s) in the latest report.", icon="🚨")
+        st.warning(f"{len(alerts)} drift alert(s) in the latest report.", icon=":material/warning:")
         cards.table(A.scalar_frame(alerts), key="drift_alerts")
     else:
         st.success("No drift alerts in the latest report.")
