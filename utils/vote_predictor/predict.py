@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         paths = Paths.from_args(args)
         if cfg.interactive:
             return interactive(cfg, paths)
+        version = load_predictor(cfg.checkpoint, paths, cfg.threads).version  # fail early on a bad checkpoint
         if cfg.pairs:
             if not Path(cfg.pairs).exists():
                 raise UserError(f"pairs file {cfg.pairs} does not exist")
@@ -192,14 +193,12 @@ def main(argv: list[str] | None = None) -> int:
             from utils.pairs import sync_pairs
             pairs = sync_pairs(paths)
         if cfg.new_only:
-            version = load_predictor(cfg.checkpoint, paths, cfg.threads).version
             done = {r["pair_id"] for r in read_records(paths.predictions, "prediction") if r["model_version"] == version}
             pairs = [p for p in pairs if p["id"] not in done]
         pairs = pairs[:cfg.limit] if cfg.limit is not None else pairs
         if not pairs:
             print(f"no pairs to predict (import some with utils/vote_predictor/import_data.py or generate completions)")
             return 0
-        load_predictor(cfg.checkpoint, paths, cfg.threads)
         recs = predict_pairs(pairs, cfg.checkpoint, paths=paths, batch_size=cfg.batch_size, progress=True)
         append_records(paths.predictions, recs, "prediction")
         confident = sum(r["confidence"] >= 0.8 for r in recs)
