@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         from utils.backends import get_backend
         from utils.batch_io import load_batch, new_run_dir
-        from utils.batch_runner import process_batch
+        from utils.batch_runner import process_batch, shared_client_backend
 
         paths = Paths.from_args(args)
         cfg, bcfg, run_dir = configs_for(args, argv, paths)
@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             if getattr(cfg, name) is not None and getattr(cfg, name) <= 0:
                 raise UserError(f"--{name} must be > 0, got {getattr(cfg, name)}")
         items = load_batch(cfg.input)
-        backend = get_backend(bcfg, paths)  # fails here, before any folder exists, on a missing key
+        # Both fail here, before any folder exists, on a missing key or model.
+        backend = shared_client_backend(bcfg) if bcfg.backend == "openai" else get_backend(bcfg, paths)
         run_dir = run_dir or new_run_dir(cfg.output_dir or paths.batch_results, cfg.input)
         write_manifest(run_dir, cfg, bcfg, backend.model_name, len(items), argv)
         base = GenParams(temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=cfg.seed)
