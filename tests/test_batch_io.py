@@ -52,7 +52,7 @@ def test_list_of_strings_and_jsonl_inputs(tmp_path):
 def test_malformed_input_names_the_entry(tmp_path, content, expected):
     f = tmp_path / "bad.json"
     f.write_text(content)
-    with pytest.raises(UserError, match=None) as exc:
+    with pytest.raises(UserError) as exc:
         load_batch(f)
     assert expected in str(exc.value) and str(f) in str(exc.value)
 
