@@ -5,7 +5,8 @@
 .DESCRIPTION
     Every parameter maps one-to-one onto a flag of utils/batch_processor.py (see $FlagFor
     below); only the parameters you pass are forwarded, so the Python defaults apply to the
-    rest. Anything after the named parameters is passed through unchanged.
+    rest. Other flags of the Python script go after "--" and are passed through unchanged,
+    e.g.  .\run_batch_processor.ps1 -InputFile prompts\sample_batch.json -- --seed 3 --top-p 0.9
 
 .EXAMPLE
     .\run_batch_processor.ps1 -InputFile prompts\sample_batch.json -MaxWorkers 16 -Provider deepseek
@@ -60,7 +61,7 @@ $Python = @(
 if (-not $Python) { $Python = "python" }
 
 if (-not $InputFile -and -not $Resume) {
-    Write-Error "Give -InputFile FILE (e.g. prompts\sample_batch.json), or -Resume latest to finish a run."
+    [Console]::Error.WriteLine("run_batch_processor.ps1: give -InputFile FILE (e.g. prompts\sample_batch.json), or -Resume latest to finish a run.")
     exit 2
 }
 

@@ -9,7 +9,8 @@
        cheap call. Stops here unless the check says "ok" ("no network" / "bad key" otherwise).
     2. With -Dashboard: starts python run_dashboard.py in the background.
     3. python interface/rlhf_loop.py --backend openai --provider deepseek plus the mapped
-       parameters below; anything after them is passed to the loop unchanged.
+       parameters below; other loop flags go after "--" and are passed on unchanged,
+       e.g.  .\run_with_deepseek.ps1 -Cycles 2 -- --confidence-threshold 0.9
 
 .EXAMPLE
     .\run_with_deepseek.ps1 -NumPrompts 20 -Cycles 2
