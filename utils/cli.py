@@ -95,13 +95,30 @@ def add_verbosity_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now (tests swap it), not the one at creation."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def setup_logging(args: argparse.Namespace | None = None) -> None:
+    """One stderr handler on the project's logger; other loggers keep their handlers."""
     level = logging.INFO
     if args is not None and getattr(args, "quiet", False):
         level = logging.WARNING
     if args is not None and getattr(args, "verbose", False):
         level = logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(level)
     for noisy in ("httpx", "openai", "urllib3", "transformers", "filelock", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
