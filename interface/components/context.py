@@ -83,7 +83,9 @@ class DashboardContext:
 
     @cached_property
     def latest_predictions(self) -> pd.DataFrame:
-        return A.latest_predictions(self.predictions)
+        """One prediction per (pair, model version): the last one in the file."""
+        latest = self.preds_loaded.extra.get("latest")
+        return latest if latest is not None else A.latest_predictions(self.predictions)
 
     @cached_property
     def versions(self) -> list[str]:

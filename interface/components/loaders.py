@@ -2,9 +2,12 @@
 
 Each loader returns a :class:`Loaded` (data + what went wrong), never raises on a missing
 or malformed file: sections turn that into "nothing here yet" or a visible warning.
-Loads are cached with ``st.cache_data`` keyed on path + mtime + size, so an append to a
-log (new votes, a new checkpoint) is picked up on the next rerun and nothing else is
-re-read.
+Loads are cached keyed on path + mtime + size, so an append to a log (new votes, a new
+checkpoint) is picked up on the next rerun and nothing else is re-read. Small JSON and
+JSONL files use ``st.cache_data``. The two big tables (votes, predictions: 100,000+ rows)
+use ``st.cache_resource`` instead: ``cache_data`` pickles the frame on store and unpickles
+it on every rerun, ~0.8 s per 100,000 votes here, more than the rest of a render. The
+cached frames are shared, so sections treat them as read-only (filters make new frames).
 """
 from __future__ import annotations
 
@@ -21,6 +24,12 @@ from interface.components.fastjsonl import read_frame
 from utils.store import read_records
 
 MAX_BAD_SHOWN = 20
+# Columns the dashboard uses; the rest are validated, then dropped (every filter copies them).
+KEEP = {
+    "vote": ["id", "pair_id", "prompt_id", "choice", "annotator", "annotator_type", "ts", "seconds", "confidence",
+             "model_confidence", "rationale", "repeat_of", "model", "prompt", "response_a", "response_b"],
+    "prediction": ["id", "pair_id", "prompt_id", "prob_a", "raw_prob_a", "choice", "confidence", "model_version", "ts"],
+}
 
 
 @dataclass
@@ -64,7 +73,7 @@ def _frame(path: str, record_type: str) -> Loaded:
                   bad=[str(e) for e in errors[:MAX_BAD_SHOWN]])
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _votes_cached(path: str, mtime_ns: int, size: int) -> Loaded:
     res = _frame(path, "vote")
     df = res.data
@@ -73,15 +82,19 @@ def _votes_cached(path: str, mtime_ns: int, size: int) -> Loaded:
     if gone or ("retracts" in df and df["retracts"].notna().any()):
         df = df[df["retracts"].isna() & ~df["id"].isin(gone)].reset_index(drop=True)
     df["ts"] = parse_times(df["created_at"])
-    res.data = df
+    res.data = df[KEEP["vote"]]
     return res
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _table_cached(path: str, mtime_ns: int, size: int, record_type: str) -> Loaded:
     res = _frame(path, record_type)
-    if record_type in ("prediction", "prompt", "pair"):
-        res.data["ts"] = parse_times(res.data["created_at"])
+    res.data["ts"] = parse_times(res.data["created_at"])
+    if record_type in KEEP:
+        res.data = res.data[KEEP[record_type]]
+    if record_type == "prediction":
+        # The file is append-only, so the last line per (pair, version) is the latest prediction.
+        res.extra["latest"] = res.data.drop_duplicates(["pair_id", "model_version"], keep="last")
     return res
 
 
