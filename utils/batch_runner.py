@@ -26,30 +26,10 @@ log = logging.getLogger("rlhf_loop.batch")
 
 
 def shared_client_backend(cfg):
-    """An OpenAIBackend whose worker threads share one HTTP client.
-
-    The foundation's backend builds one client per thread; each costs ~65 ms of CPU (TLS
-    context), which 64 workers pay 64 times before their first request. An httpx client
-    is thread-safe and pools connections, so the batch uses one.
-    """
-    import threading
-
+    """The OpenAI backend for a batch (its worker threads share one pooled HTTP client)."""
     from utils.backends.openai_backend import OpenAIBackend
 
-    class SharedClientBackend(OpenAIBackend):
-        _shared = None
-        _shared_lock = threading.Lock()
-
-        @property
-        def client(self):
-            if self._shared is None:
-                with self._shared_lock:
-                    if self._shared is None:
-                        self._shared = self._openai.OpenAI(base_url=self.cfg.base_url, api_key=self._key,
-                                                           timeout=self.cfg.timeout, max_retries=0)
-            return self._shared
-
-    return SharedClientBackend(cfg.resolved())
+    return OpenAIBackend(cfg.resolved())
 
 
 def item_params(item: BatchItem, base: GenParams) -> GenParams:

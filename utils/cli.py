@@ -119,7 +119,7 @@ def setup_logging(args: argparse.Namespace | None = None) -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         log.addHandler(handler)
     log.setLevel(level)
-    for noisy in ("httpx", "openai", "urllib3", "transformers", "filelock", "matplotlib", "PIL"):
+    for noisy in ("httpx", "httpx2", "httpcore", "openai", "urllib3", "transformers", "filelock", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

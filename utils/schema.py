@@ -76,7 +76,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "model": OPT_STR, "confidence": Spec(int, required=False, check=lambda v: 1 <= v <= 5, what="from 1 to 5"),
         "model_confidence": Spec(NUM, required=False, check=_prob, what="in [0, 1]"),
         "rationale": OPT_STR, "seconds": OPT_NUM, "source": OPT_STR, "swapped": Spec(bool, required=False),
-        "repeat_of": OPT_STR, "prompt": OPT_STR, "response_a": OPT_STR, "response_b": OPT_STR,
+        "repeat_of": OPT_STR, "retracts": OPT_STR, "prompt": OPT_STR, "response_a": OPT_STR, "response_b": OPT_STR,
         "metadata": OPT_DICT,
     },
     "prediction": {
