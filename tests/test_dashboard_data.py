@@ -32,6 +32,7 @@ BAD_VARIANTS = [
 @pytest.mark.parametrize("fast", [True, False])
 def test_fast_reader_keeps_and_skips_exactly_what_the_store_does(tmp_path, fast, monkeypatch):
     monkeypatch.setattr("interface.components.fastjsonl.CHUNK_LINES", 400)  # several chunks
+    monkeypatch.setattr("interface.components.fastjsonl.CHUNK_BYTES", 50_000)
     path = tmp_path / "predictions.jsonl"
     lines = []
     for i in range(3000):  # bad lines scattered through several chunks
@@ -42,6 +43,7 @@ def test_fast_reader_keeps_and_skips_exactly_what_the_store_does(tmp_path, fast,
     lines[100] = "{not json"
     lines[1500] = "[1, 2]"
     lines[2000] = ""
+    lines[2500] = "   "
     missing = _good_prediction(2999)
     del missing["model"]
     lines[2999] = json.dumps(missing)

@@ -24,6 +24,7 @@ from utils.store import BadLine, read_records
 
 FAST_MIN_BYTES = 1 << 20  # below this the plain store reader is fast enough
 CHUNK_LINES = 10_000
+CHUNK_BYTES = 4 << 20  # piece size of the fast path
 SLOW_LINES = 64  # refused pieces this small are read line by line
 # Extra (schema-free) fields the dashboard needs, per record type.
 EXTRA_COLUMNS = {"vote": {"retracts": str}, "prompt": {}, "pair": {}, "prediction": {}}
@@ -98,40 +99,65 @@ def _read_fast(path: Path, record_type: str, errors: list[BadLine]) -> pd.DataFr
         ropts = pj.ReadOptions(block_size=max(1 << 20, 2 * longest + 2), use_threads=True)
         return pj.read_json(io.BytesIO(data), read_options=ropts, parse_options=popts).to_pandas()
 
-    lines = raw.split(b"\n")
-    df, linenos = _read_chunked(lines, record_type, str(path), errors, parse, names,
-                                truncated_last=bool(lines) and lines[-1].strip() != b"")
-    del raw
+    frames, frame_lines = [], []
+    torn = bool(raw) and not raw.endswith(b"\n")
+    clean_end = raw.rfind(b"\n") + 1 if torn else len(raw)
+    pos, line0 = 0, 1
+    while pos < clean_end:  # ~4 MB pieces cut at newlines: no per-line Python work on the happy path
+        stop = raw.find(b"\n", min(pos + CHUNK_BYTES, clean_end) - 1) + 1
+        piece = raw[pos:stop]
+        n_lines = piece.count(b"\n")
+        part = None
+        try:
+            part = parse(piece, 0)
+            if len(part) != n_lines:  # blank lines (skipped by pyarrow): number the lines the slow way
+                part = None
+        except Exception:  # noqa: BLE001 - a refused piece is narrowed down line by line below
+            part = None
+        if part is not None:
+            frames.append(part)
+            frame_lines.append(np.arange(line0, line0 + n_lines, dtype=np.int64))
+        else:
+            _read_lines(piece.split(b"\n")[:n_lines], line0, record_type, str(path), errors, parse, names,
+                        False, frames, frame_lines)
+        pos, line0 = stop, line0 + n_lines
+    if torn:  # a last line without newline: a writer may have died mid-line
+        _read_lines([raw[clean_end:]], line0, record_type, str(path), errors, parse, names, True, frames, frame_lines)
+    if frames:
+        frames = [f.reindex(columns=names) for f in frames]
+        df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        linenos = np.concatenate(frame_lines)
+    else:
+        df, linenos = pd.DataFrame(columns=names), np.zeros(0, dtype=np.int64)
     df = df.reindex(columns=names)
     bad = ~_valid_mask(df, record_type)
     if bad.any():
+        lines = raw.split(b"\n")
         ok = np.ones(len(df), dtype=bool)
-        for pos in np.flatnonzero(bad):
-            lineno = int(linenos[pos])
+        for pos_ in np.flatnonzero(bad):
+            lineno = int(linenos[pos_])
             try:
                 S.validate(record_type, json.loads(lines[lineno - 1]))
             except (S.RecordError, ValueError) as exc:
                 errors.append(BadLine(str(path), lineno, str(exc)))
-                ok[pos] = False
+                ok[pos_] = False
         df = df[ok].reset_index(drop=True)
     return df
 
 
-def _read_chunked(lines, record_type, where, errors, parse, names, truncated_last):
+def _read_lines(lines, first_lineno, record_type, where, errors, parse, names, truncated_last, frames, frame_lines):
+    """Parse ``lines`` (numbered from ``first_lineno``) in pieces; refused pieces are halved
+    down to ``SLOW_LINES`` lines, which the exact per-line reader judges."""
     keep = [i for i, ln in enumerate(lines) if ln.strip()]
-    linenos = np.asarray(keep, dtype=np.int64) + 1
+    linenos = np.asarray(keep, dtype=np.int64) + first_lineno
     body = [lines[i] for i in keep]
     longest = max((len(b) for b in body), default=0)
-    frames, frame_lines = [], []
 
     def take(lo: int, hi: int) -> None:
-        """Parse body[lo:hi]; on refusal halve it, down to the exact per-line reader."""
         chunk, nos = body[lo:hi], linenos[lo:hi]
         has_torn_end = truncated_last and hi == len(body)
-        if hi - lo > SLOW_LINES and not (has_torn_end and hi - lo == 1):
+        if hi - lo > SLOW_LINES and not has_torn_end:
             try:
-                if has_torn_end:
-                    raise ValueError("last line has no newline")
                 part = parse(b"\n".join(chunk) + b"\n", longest)
                 if len(part) != len(chunk):
                     raise ValueError("row count mismatch")
@@ -150,11 +176,6 @@ def _read_chunked(lines, record_type, where, errors, parse, names, truncated_las
 
     for start in range(0, len(body), CHUNK_LINES):
         take(start, min(len(body), start + CHUNK_LINES))
-    if not frames:
-        return pd.DataFrame(columns=names), np.zeros(0, dtype=np.int64)
-    frames = [f.reindex(columns=names) for f in frames]
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return df, np.concatenate(frame_lines)
 
 
 def _slow_chunk(chunk, nos, record_type, where, errors, last_truncated=False):

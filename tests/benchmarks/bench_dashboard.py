@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for name, _ in SECTIONS:
             st.cache_data.clear()
+            st.cache_resource.clear()
             cold, errors = render_once(name, home)
             warm, _ = render_once(name, home)
             rows.append({"section": name, "cold_s": round(cold, 3), "warm_s": round(warm, 3), "errors": errors})
