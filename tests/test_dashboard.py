@@ -131,3 +131,15 @@ def test_broken_model_files_give_messages_not_tracebacks(tmp_path):
     at = run_app("Calibration Diagnostics", tmp_path)
     assert any("calibration_log.json could not be read" in e.value for e in at.error)
     assert any("malformed line(s) skipped in predictions.jsonl" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("keep", ["votes_only", "predictions_only"])
+def test_partial_data_never_breaks_a_section(tmp_path, keep):
+    paths = Paths.resolve(root=tmp_path)
+    make_dashboard_fixture(paths, n_votes=80, n_predictions=80, seed=2, write_models=False, malformed=0)
+    (paths.predictions if keep == "votes_only" else paths.votes).unlink()
+    for section in SECTIONS:
+        at = run_app(section, tmp_path)
+        assert not at.exception, (section, [e.value for e in at.exception])
+        assert not at.error, (section, [e.value for e in at.error])
+        assert [h.value for h in at.header] == [section]
