@@ -96,3 +96,30 @@ def test_fit_stack_weights_are_nonnegative_and_pick_the_useful_member():
     noise = rng.normal(0, 1, 400)
     w = fit_stack(np.stack([useful, noise], 1), y)
     assert w[0] > 0.5 and w[1] >= 0 and w[1] < 0.2 * w[0]
+
+
+def test_split_forward_matches_full_forward(tiny_base):
+    from utils.vote_predictor.model import pad_batch
+    model = tiny_model(tiny_base).eval()
+    seqs = model.encode(["a question", "another longer question here"], ["short", "a much longer answer to it"])
+    ids, mask = pad_batch(seqs, 0)
+    with torch.no_grad():
+        full = model(ids, mask)
+        for k in (0, 1, 2):
+            torch.testing.assert_close(model.top(model.bottom(ids, mask, k), mask, k), full, rtol=1e-5, atol=1e-6)
+
+
+def test_frozen_layers_are_cached_and_stay_fixed(tiny_base):
+    model = tiny_model(tiny_base, max_length=48)
+    model.freeze_bottom(1)
+    ex = synthetic_examples(30)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    m = train_loop(model, make_pair_data(model, ex[:20]), make_pair_data(model, ex[20:]), epochs=1, lr=1e-3,
+                   head_lr=1e-2, batch_size=8, weight_decay=0.0, warmup_frac=0.0, patience=1, seed=0,
+                   device=torch.device("cpu"), progress=False)
+    assert np.isfinite(m["train_loss"])
+    for n, p in model.named_parameters():
+        if ".pooler." in n or n == "head.bias":  # unused (mean pooling) / cancels in r_A - r_B
+            continue
+        frozen = n.startswith("encoder.embeddings") or "encoder.layer.0." in n
+        assert torch.equal(before[n], p.detach()) == frozen, n

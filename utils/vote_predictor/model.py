@@ -111,10 +111,44 @@ class RewardModel(nn.Module):
         self.max_length = max_length
         self.max_prompt_tokens = max_prompt_tokens
         self.tokens = TokenCache(tokenizer)
+        self.frozen_layers = 0
         self.base_model = getattr(encoder.config, "_name_or_path", "") or "unknown"
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+        return self.head(pooled.float()).squeeze(-1)
+
+    # -- split forward: frozen bottom layers run once, their outputs are cached --------
+    def can_split(self) -> bool:
+        """BERT-like encoders (embeddings + encoder.layer) can be run in two halves."""
+        return hasattr(self.encoder, "embeddings") and isinstance(
+            getattr(getattr(self.encoder, "encoder", None), "layer", None), nn.ModuleList)
+
+    def _layers(self):
+        return self.encoder.encoder.layer
+
+    def _mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor):
+        from transformers.masking_utils import create_bidirectional_mask
+        return create_bidirectional_mask(config=self.encoder.config, inputs_embeds=hidden,
+                                         attention_mask=attention_mask)
+
+    def _run(self, hidden, attention_mask, layers):
+        mask = self._mask(hidden, attention_mask)
+        for layer in layers:
+            out = layer(hidden, mask)
+            hidden = out[0] if isinstance(out, tuple) else out
+        return hidden
+
+    def bottom(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, k: int) -> torch.Tensor:
+        """Hidden states (B, T, H) after the embeddings and the first k layers."""
+        hidden = self.encoder.embeddings(input_ids=input_ids)
+        return self._run(hidden, attention_mask, list(self._layers())[:k])
+
+    def top(self, hidden: torch.Tensor, attention_mask: torch.Tensor, k: int) -> torch.Tensor:
+        """Rewards (B,) from hidden states after layer k: the remaining layers, pooling, head."""
+        hidden = self._run(hidden, attention_mask, list(self._layers())[k:])
         m = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
         return self.head(pooled.float()).squeeze(-1)
@@ -133,6 +167,7 @@ class RewardModel(nn.Module):
         for layer in list(layers)[:n_layers]:
             for p in layer.parameters():
                 p.requires_grad_(False)
+        self.frozen_layers = min(n_layers, len(layers))
 
     def encode(self, prompts: list[str], responses: list[str]) -> list[list[int]]:
         p_ids = self.tokens.ids(prompts)

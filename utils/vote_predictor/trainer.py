@@ -68,12 +68,48 @@ def length_grouped_batches(data: PairData, batch_size: int, rng: random.Random) 
     return batches
 
 
-def batch_logits(model: RewardModel, data: PairData, idx: np.ndarray, device) -> torch.Tensor:
-    """z = r_A - r_B for the pairs ``idx``; each distinct sequence is encoded once."""
+@torch.inference_mode()
+def precompute_bottom(model: RewardModel, seqs: list[list[int]], k: int, batch_size: int, device) -> list[torch.Tensor]:
+    """Hidden states after the k frozen layers, one (len, H) tensor per sequence (computed once)."""
     from utils.vote_predictor.model import pad_batch
+    was_training = model.training
+    model.eval()
+    out: list[torch.Tensor | None] = [None] * len(seqs)
+    order = np.argsort([-len(s) for s in seqs], kind="stable")
+    for s in range(0, len(seqs), batch_size):
+        idx = order[s:s + batch_size]
+        ids, mask = pad_batch([seqs[i] for i in idx], model.tokenizer.pad_token_id or 0)
+        h = model.bottom(ids.to(device), mask.to(device), k).float()
+        for j, i in enumerate(idx):
+            out[i] = h[j, :len(seqs[i])].clone()
+    model.train(was_training)
+    return out
+
+
+def _pad_hidden(hs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(h.shape[0] for h in hs)
+    hid = torch.zeros((len(hs), width, hs[0].shape[1]), dtype=hs[0].dtype, device=hs[0].device)
+    mask = torch.zeros((len(hs), width), dtype=torch.long, device=hs[0].device)
+    for i, h in enumerate(hs):
+        hid[i, :h.shape[0]] = h
+        mask[i, :h.shape[0]] = 1
+    return hid, mask
+
+
+def rewards_of(model: RewardModel, data: PairData, seq_idx: np.ndarray, device, cache=None) -> torch.Tensor:
+    """Rewards of sequences ``seq_idx``: full forward, or the top layers over cached hidden states."""
+    from utils.vote_predictor.model import pad_batch
+    if cache is not None:
+        hid, mask = _pad_hidden([cache[i] for i in seq_idx])
+        return model.top(hid, mask, model.frozen_layers)
+    ids, mask = pad_batch([data.seqs[i] for i in seq_idx], model.tokenizer.pad_token_id or 0)
+    return model(ids.to(device), mask.to(device))
+
+
+def batch_logits(model: RewardModel, data: PairData, idx: np.ndarray, device, cache=None) -> torch.Tensor:
+    """z = r_A - r_B for the pairs ``idx``; each distinct sequence is encoded once."""
     uniq, inv = np.unique(np.concatenate([data.a[idx], data.b[idx]]), return_inverse=True)
-    ids, mask = pad_batch([data.seqs[i] for i in uniq], model.tokenizer.pad_token_id or 0)
-    r = model(ids.to(device), mask.to(device))
+    r = rewards_of(model, data, uniq, device, cache)
     inv = torch.as_tensor(inv, device=device)
     return r[inv[:len(idx)]] - r[inv[len(idx):]]
 
@@ -82,11 +118,20 @@ def pair_loss(z: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor
     return (F.binary_cross_entropy_with_logits(z.float(), y, reduction="none") * w).sum() / w.sum()
 
 
-def evaluate(model: RewardModel, data: PairData, batch_size: int, device, bf16: str) -> dict:
+def evaluate(model: RewardModel, data: PairData, batch_size: int, device, bf16: str, cache=None) -> dict:
     """Loss/accuracy of the current weights; rewards of every distinct sequence."""
     if len(data) == 0:
         return {"loss": float("nan"), "accuracy": float("nan"), "z": np.zeros(0)}
-    r = model.score_ids(data.seqs, batch_size=batch_size, device=device, bf16=bf16)
+    if cache is not None:
+        model.eval()
+        order = np.argsort([-len(s) for s in data.seqs], kind="stable")
+        r = np.zeros(len(data.seqs))
+        with torch.inference_mode(), autocast_ctx(device, bf16):
+            for s in range(0, len(order), batch_size):
+                idx = order[s:s + batch_size]
+                r[idx] = rewards_of(model, data, idx, device, cache).float().cpu().numpy()
+    else:
+        r = model.score_ids(data.seqs, batch_size=batch_size, device=device, bf16=bf16)
     z = r[data.a] - r[data.b]
     zt = torch.as_tensor(z)
     loss = pair_loss(zt, torch.as_tensor(data.y), torch.as_tensor(data.w)).item()
@@ -112,6 +157,14 @@ def train_loop(model: RewardModel, train: PairData, val: PairData, *, epochs: in
     best = {"loss": float("inf"), "state": None, "epoch": 0}
     history, step, bad_epochs, seen = [], 0, 0, 0
     t0 = time.perf_counter()
+    cache = val_cache = None
+    if model.frozen_layers > 0 and model.can_split():
+        # Frozen layers never change: run them once per sequence, not once per epoch.
+        with autocast_ctx(device, bf16):
+            cache = precompute_bottom(model, train.seqs, model.frozen_layers, batch_size * 2, device)
+            val_cache = precompute_bottom(model, val.seqs, model.frozen_layers, batch_size * 2, device)
+        log.info("cached the outputs of %d frozen layers for %d sequences in %.1fs", model.frozen_layers,
+                 len(cache) + len(val_cache), time.perf_counter() - t0)
     for epoch in range(1, epochs + 1):
         model.train()
         batches = length_grouped_batches(train, batch_size, rng)
@@ -123,7 +176,7 @@ def train_loop(model: RewardModel, train: PairData, val: PairData, *, epochs: in
             y = torch.as_tensor(train.y[idx], dtype=torch.float32, device=device)
             w = torch.as_tensor(train.w[idx], dtype=torch.float32, device=device)
             with autocast_ctx(device, bf16):
-                z = batch_logits(model, train, idx, device)
+                z = batch_logits(model, train, idx, device, cache)
             loss = pair_loss(z, y, w)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"training loss became {loss.item()} at step {step}; lower --lr")
@@ -141,7 +194,7 @@ def train_loop(model: RewardModel, train: PairData, val: PairData, *, epochs: in
                 batches.set_postfix(loss=f"{run_loss / run_n:.4f}", acc=f"{run_acc / run_n:.3f}")
             if max_steps is not None and step >= max_steps:
                 break
-        ev = evaluate(model, val, batch_size * 2, device, bf16)
+        ev = evaluate(model, val, batch_size * 2, device, bf16, val_cache)
         history.append({"epoch": epoch, "train_loss": run_loss / max(run_n, 1), "train_accuracy": run_acc / max(run_n, 1),
                         "val_loss": ev["loss"], "val_accuracy": ev["accuracy"]})
         log.info("epoch %d: train loss %.4f acc %.3f | val loss %.4f acc %.3f", epoch, history[-1]["train_loss"],
