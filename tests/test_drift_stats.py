@@ -88,3 +88,10 @@ def test_bonferroni_counts_only_run_tests():
 def test_latest_per_pair_keeps_last_occurrence():
     key = np.array([5, 3, 5, 7, 3])
     assert _latest_per_pair(key).tolist() == [2, 3, 4]
+
+
+def test_chi_square_pools_sparse_categories():
+    # the two rare categories (expected count < 5) are pooled into one column: a 2 x 3 table
+    stat, p = st.chi_square_test([50, 50, 1, 0], [50, 50, 0, 2])
+    pooled, _ = st.chi_square_test([50, 50, 1], [50, 50, 2])
+    assert stat == pytest.approx(pooled)

@@ -145,6 +145,10 @@ def analyse(data: DriftData, cfg: DriftConfig) -> tuple[dict, dict]:
     windows, results = [], []
     for w, g in enumerate(groups):
         start, end = float(t_live[edges[w]]), float(t_live[edges[w + 1] - 1])
+        if cfg.window:  # calendar bucket bounds, e.g. whole UTC days
+            sec = st.parse_duration(cfg.window)
+            start = np.floor(start / sec) * sec
+            end = start + sec
         entry = {"index": w, "label": f"{_iso(start)[:16].replace('T', ' ')}", "start": _iso(start), "end": _iso(end),
                  "is_reference": (w == 0 and not has_file_ref)}
         entry.update(window_metrics(g, k, domains, data.versions, ref, cfg.n_bins))
@@ -205,6 +209,11 @@ def _test_alert(metric: str, w: dict, ref: dict, stat: float, p: float, threshol
             "reward": lambda: f"mean reward {w['mean_reward']:.3f} vs reference {ref['mean_reward']:.3f}",
             "predicted_choice_share": lambda: f"predicted A share {w['predicted_share_a']:.2f} vs reference {ref['predicted_share_a']:.2f}",
             "response_length": lambda: f"mean response length {w['mean_response_length']:.0f} vs reference {ref['mean_response_length']:.0f} chars",
+            "vote_choice_share": lambda: "human votes A/B/tie/both_bad " + _shares(w["vote_counts"]) + " vs reference "
+                                         + _shares(ref["vote_counts"]),
+            "cluster_share": lambda: _biggest_change("cluster", dict(enumerate(w["cluster_counts"])),
+                                                     dict(enumerate(ref["cluster_counts"]))),
+            "domain_share": lambda: _biggest_change("domain", w["domain_counts"], ref["domain_counts"]),
             }.get(metric, lambda: f"{metric.replace('_', ' ')} changed")
     try:
         detail = what()
@@ -213,6 +222,17 @@ def _test_alert(metric: str, w: dict, ref: dict, stat: float, p: float, threshol
     return {"kind": TESTED_METRICS[metric], "metric": metric, "window": w["index"], "window_label": w["label"],
             "statistic": stat, "p_value_or_value": p, "threshold": threshold,
             "message": f"window {w['label']}: {detail} (stat {stat:.3g}, p={p:.2g} < {threshold:.2g})"}
+
+
+def _shares(counts: dict) -> str:
+    n = max(sum(counts.values()), 1)
+    return "/".join(f"{v / n:.2f}" for v in counts.values())
+
+
+def _biggest_change(what: str, cur: dict, ref: dict) -> str:
+    nc, nr = max(sum(cur.values()), 1), max(sum(ref.values()), 1)
+    key = max(cur, key=lambda c: abs(cur[c] / nc - ref.get(c, 0) / nr))
+    return f"{what} {key!r} share {cur[key] / nc:.2f} vs reference {ref.get(key, 0) / nr:.2f}"
 
 
 def _reliability(g: Group, n_bins: int) -> dict:

@@ -86,6 +86,14 @@ def chi_square_test(ref_counts, cur_counts, min_n: int = 20) -> tuple[float, flo
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2 or table[0].sum() < min_n or table[1].sum() < min_n:
         return NAN2
+    # categories with an expected count under 5 are pooled, where the chi-square
+    # approximation (and so a tiny Bonferroni threshold) would not hold
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    sparse = expected.min(axis=0) < 5
+    if sparse.any():
+        table = np.column_stack([table[:, ~sparse], table[:, sparse].sum(axis=1)])
+        if table.shape[1] < 2:
+            return NAN2
     from scipy.stats import chi2_contingency
 
     res = chi2_contingency(table, correction=False)
