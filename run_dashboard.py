@@ -19,7 +19,23 @@ if __package__ in (None, ""):  # run as `python run_dashboard.py`: make the repo
 from utils.cli import UserError, add_config_args, add_path_args, config_from_args, field, run_cli, setup_logging
 from utils.paths import Paths
 
-APP = Path(__file__).resolve().parent / "interface" / "dashboard_core.py"
+REPO = Path(__file__).resolve().parent
+APP = REPO / "interface" / "dashboard_core.py"
+# The server process: warm the dashboard's imports and file caches in a thread while
+# Streamlit starts, then hand over to Streamlit's own command line (`streamlit run ...`).
+LAUNCHER = """
+import sys, threading
+sys.path.insert(0, {repo!r})
+def _warm():
+    try:
+        from interface.dashboard_core import warm_caches
+        warm_caches(sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else [])
+    except Exception as exc:  # warming is an optimisation: the page loads the files itself
+        print(f"run_dashboard.py: cache warm-up skipped: {{exc}}", file=sys.stderr)
+threading.Thread(target=_warm, name="dashboard-warmup", daemon=True).start()
+from streamlit.web.cli import main
+sys.exit(main())
+"""
 
 
 @dataclass
@@ -46,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def streamlit_command(cfg: DashboardConfig, paths: Paths) -> list[str]:
     """The ``streamlit run`` command line; folders go after ``--`` to the dashboard script."""
-    return [sys.executable, "-m", "streamlit", "run", str(APP),
+    return [sys.executable, "-c", LAUNCHER.format(repo=str(REPO)), "run", str(APP),
             "--server.address", cfg.host, "--server.port", str(cfg.port),
             "--server.headless", "true" if cfg.headless else "false",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
@@ -74,14 +90,18 @@ def main(argv: list[str] | None = None) -> int:
                 raise UserError(f"{name} {folder} is a file, not a folder; pass the folder that holds the files")
         cmd = streamlit_command(cfg, paths)
         if args.dry_run:
-            print(" ".join(cmd))
+            print(" ".join(["streamlit", *cmd[3:]]))
             return 0
         print(f"Attunement Dashboard on http://{cfg.host}:{cfg.port}  (data: {paths.data_dir}, models: {paths.models_dir})",
-              file=sys.stderr)
-        try:
-            return subprocess.call(cmd, env=dashboard_env(paths))
-        except KeyboardInterrupt:
-            return 0
+              file=sys.stderr, flush=True)
+        if os.name == "nt":  # no exec on Windows: wait for the child
+            try:
+                return subprocess.call(cmd, env=dashboard_env(paths))
+            except KeyboardInterrupt:
+                return 0
+        # Become the server (same PID): Ctrl-C and kill reach Streamlit, no orphan is left behind.
+        os.execve(sys.executable, cmd, dashboard_env(paths))
+        return 0  # not reached
 
     return run_cli(body, prog="run_dashboard.py")
 

@@ -79,6 +79,21 @@ def sidebar(default_paths: Paths) -> DashboardContext:
     return ctx
 
 
+def warm_caches(argv: list[str] | None = None) -> None:
+    """Import the chart library and parse the big files before the first visitor arrives.
+
+    ``run_dashboard.py`` calls this in a background thread of the server process: the
+    loaders' caches are process-wide (``st.cache_resource``), so the first page load finds
+    the 100,000-row tables parsed instead of parsing them while the user waits.
+    """
+    import altair  # noqa: F401  (a second of imports on a slow machine)
+
+    args = parse_script_args(argv)
+    ctx = DashboardContext(Paths.resolve(args.root, args.data_dir, args.models_dir))
+    for name in ("votes_loaded", "preds_loaded", "prompts_loaded"):
+        getattr(ctx, name)
+
+
 def main(argv: list[str] | None = None) -> None:
     st.set_page_config(page_title="Attunement Dashboard", page_icon=":material/target:", layout="wide")
     args = parse_script_args(argv)

@@ -39,6 +39,7 @@ class BenchConfig:
     root: str = field("", help="data folder root to (re)use; default: a temporary folder")
     seed: int = field(0, help="fixture seed")
     out: str = field("", help="write the results as JSON here")
+    browser: bool = field(False, help="also time a real first page load: fresh `run_dashboard.py`, headless Chromium")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +96,55 @@ def time_loads(home: Path) -> dict:
     return out
 
 
+def browser_first_render(home: Path) -> dict:
+    """Fresh server (nothing imported, nothing cached) -> seconds until the default section is drawn."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    from playwright.sync_api import expect, sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    repo = Path(__file__).resolve().parents[2]
+    t_start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(repo / "run_dashboard.py"), "--port", str(port), "--root", str(home)],
+                            cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.perf_counter() - t_start > 120:
+                    raise RuntimeError("dashboard server did not start")
+                time.sleep(0.2)
+        server_s = time.perf_counter() - t_start
+        with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path="/usr/bin/chromium", headless=True,
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync"])
+            page = ctx.new_page()
+            t = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}", timeout=120_000)
+            expect(page.get_by_role("heading", name="Error distribution by domain")).to_be_visible(timeout=120_000)
+            expect(page.locator(".vega-embed").first).to_be_visible(timeout=120_000)
+            first = time.perf_counter() - t
+            page.reload()
+            t = time.perf_counter()
+            expect(page.get_by_role("heading", name="Error distribution by domain")).to_be_visible(timeout=120_000)
+            expect(page.locator(".vega-embed").first).to_be_visible(timeout=120_000)
+            reload_s = time.perf_counter() - t
+            ctx.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    return {"server_start_s": round(server_s, 2), "browser_first_render_s": round(first, 2),
+            "browser_reload_s": round(reload_s, 2)}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)
@@ -126,10 +176,11 @@ def main(argv: list[str] | None = None) -> int:
             warm, _ = render_once(name, home)
             rows.append({"section": name, "cold_s": round(cold, 3), "warm_s": round(warm, 3), "errors": errors})
         loads = time_loads(home)
+        browser = browser_first_render(home) if cfg.browser else None
         first = rows[0]["cold_s"]
         result = {"votes": counts["votes"], "predictions": counts["predictions"], "pairs": counts["pairs"],
                   "cpu_count": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2), "first_render_s": first, "target_s": TARGET_S,
-                  "meets_target": first < TARGET_S, "sections": rows, "loads": loads, "config": asdict(cfg)}
+                  "meets_target": first < TARGET_S, "sections": rows, "loads": loads, "browser": browser, "config": asdict(cfg)}
         print(f"\nAttunement Dashboard, {counts['votes']:,} votes + {counts['predictions']:,} predictions, "
               f"{counts['pairs']:,} pairs, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
         print(f"{'section':32s} {'cold (s)':>9s} {'warm (s)':>9s}")
@@ -138,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"first render (default section, cold caches): {first:.2f}s  target < {TARGET_S}s  "
               f"{'OK' if first < TARGET_S else 'MISSED'}")
         print("loads: " + ", ".join(f"{k} {v}s" for k, v in loads.items()))
+        if browser:
+            print("browser (fresh server, cold): " + ", ".join(f"{k} {v}s" for k, v in browser.items()))
         if cfg.out:
             from utils.store import write_json_atomic
             write_json_atomic(cfg.out, result)
