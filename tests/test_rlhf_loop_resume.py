@@ -111,3 +111,22 @@ def test_routing_thresholds_audit_share_and_determinism():
     assert (acc, n) == (0.5, 2)
     rr = random_routes(ids, 3, seed=0)
     assert sum(v == HUMAN for v in rr.values()) == 3
+
+
+def test_architecture_png_is_drawn_from_the_steps_the_loop_runs(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("draw_architecture", repo / "docs" / "draw_architecture.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ax = mod.draw()
+    texts = "\n".join(t.get_text() for t in ax.texts)
+    for s in STEPS:
+        assert s.name in texts and s.script in texts and (repo / s.script).is_file()
+        assert all(w in texts for w in s.writes)
+    assert mod.main(["--out", str(tmp_path / "a.png")]) == 0
+    assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [s.name for s in CYCLE_STEPS] == ["prompts", "completions", "pairs", "predict", "route", "vote", "evaluate",
+                                              "retrain_data", "retrain", "calibrate", "drift", "report"]
