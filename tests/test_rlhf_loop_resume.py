@@ -115,11 +115,13 @@ def test_routing_thresholds_audit_share_and_determinism():
 
 def test_architecture_png_is_drawn_from_the_steps_the_loop_runs(tmp_path):
     import importlib.util
+    import sys
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[1]
     spec = importlib.util.spec_from_file_location("draw_architecture", repo / "docs" / "draw_architecture.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     ax = mod.draw()
     texts = "\n".join(t.get_text() for t in ax.texts)
