@@ -64,13 +64,16 @@ def load_problems(*loads: Loaded) -> None:
 
 
 def metric_row(items: list[tuple]) -> None:
-    """Metric cards in one row: items are (label, value[, delta[, help]])."""
+    """Metric cards in one row: items are (label, value[, delta[, help[, delta_color]]]).
+
+    ``delta_color="inverse"`` for metrics where lower is better (ECE, loss)."""
     cols = st.columns(len(items))
     for col, item in zip(cols, items):
         label, value = item[0], item[1]
         delta = item[2] if len(item) > 2 else None
         help_ = item[3] if len(item) > 3 else None
-        col.metric(label, value, delta, help=help_, border=True)
+        color = item[4] if len(item) > 4 else "normal"
+        col.metric(label, value, delta, help=help_, border=True, delta_color=color)
 
 
 def table(df: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS, key: str | None = None, **kwargs) -> None:

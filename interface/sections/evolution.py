@@ -63,13 +63,14 @@ def _checkpoints(ctx: DashboardContext, checkpoints: list[dict]) -> None:
         if prev is None or col not in table or pd.isna(row.get(col)) or pd.isna(prev.get(col)):
             return None
         d = float(row[col]) - float(prev[col])
-        return f"{100 * d:+.1f} pts" if pct else f"{d:+.3f}"
+        return f"{100 * d:+.1f} pts" if pct else f"{d:+.4f}"
 
     cards.metric_row([
         ("Checkpoints", f"{len(table)}"),
         ("Latest", str(row["version"])),
         ("Validation accuracy", cards.fmt_pct(row.get("val_accuracy")), delta("val_accuracy")),
-        ("ECE after calibration", cards.fmt_num(row.get("ece_after")), delta("ece_after", pct=False)),
+        ("ECE after calibration", cards.fmt_num(row.get("ece_after")), delta("ece_after", pct=False),
+         "expected calibration error of the latest checkpoint; lower is better", "inverse"),
         ("Training examples", cards.fmt_num(row.get("train_examples"))),
     ])
     st.subheader("Checkpoints side by side")
