@@ -61,7 +61,9 @@ def test_full_run_writes_report_and_fails_on_drift(paths, capsys):
     assert rc == 3, out
     assert "alert(s)" in out and "accuracy" in out
     out_dir = paths.drift_dir
-    report = json.loads((out_dir / "drift_report.json").read_text())
+    def no_nan(name):
+        raise AssertionError(f"{name} in drift_report.json: not strict JSON")
+    report = json.loads((out_dir / "drift_report.json").read_text(), parse_constant=no_nan)
     assert report["bad_lines"] == 2 and report["n_predictions"] == 2000
     assert report["inputs"]["predictions"]["sha256"]
     assert any(a["metric"] in ("accuracy", "accuracy_2w") and a["window"] in (2, 3) for a in report["alerts"])

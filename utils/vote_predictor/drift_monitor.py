@@ -274,12 +274,28 @@ def _cluster_table(groups: list[Group], info: dict, cfg: DriftConfig, labels: li
     return out
 
 
+def json_safe(obj):
+    """Report values as strict JSON: numpy scalars to Python, nan/inf to None."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
 def run_drift_analysis(cfg: DriftConfig, paths: Paths) -> dict:
     """Load, analyse and write models/drift_analysis/; returns the report dict."""
     t0 = time.perf_counter()
     data = load_drift_data(paths, cfg.reference or None)
     log.info("loaded %d predictions (%d pairs) in %.1fs", data.n, len(data.pair_ids), time.perf_counter() - t0)
     report, arrays = analyse(data, cfg)
+    report = json_safe(report)
     out = paths.drift_dir
     report["files"] = {"json": str(out / "drift_report.json")}
     if cfg.generate_report:
