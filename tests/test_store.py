@@ -99,3 +99,12 @@ def test_pairs_are_order_free_and_seeded():
         validate("pair", p)
     same = make_pair("p", "q", comps[0], comps[1])["id"] == make_pair("p", "q", comps[1], comps[0])["id"]
     assert same
+
+
+def test_atomic_outputs_get_normal_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        store.write_json_atomic(tmp_path / "out.json", {"a": 1})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o644

@@ -56,9 +56,9 @@ def save_key(path: Path, key: str, name: str = KEY_ENV) -> Path:
 
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     lines = [ln for ln in lines if ln.strip().partition("=")[0].strip() != name] + [f"{name}={key}"]
-    with atomic_path(path, suffix=".tmp") as tmp:  # mkstemp: the temp file is 0600 from the start
+    with atomic_path(path, suffix=".tmp") as tmp:
+        os.chmod(tmp, 0o600)  # before the key is written, so it is never readable by others
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.chmod(tmp, 0o600)
     os.chmod(path, 0o600)
     return path
 
