@@ -217,7 +217,7 @@ def _valid_mask(df: pd.DataFrame, record_type: str) -> np.ndarray:
             ok &= present
         if not present.any():
             continue
-        vals = col[present]
+        vals = col if present.all() else col[present]  # no copy in the usual all-present case
         good = np.ones(len(vals), dtype=bool)
         if spec.allowed is not None:
             good &= vals.isin(spec.allowed).to_numpy()
@@ -227,11 +227,17 @@ def _valid_mask(df: pd.DataFrame, record_type: str) -> np.ndarray:
     return ok
 
 
+def _strings(vals: pd.Series) -> pd.Series:
+    return vals if pd.api.types.is_string_dtype(vals.dtype) and vals.dtype != object else vals.astype(str)
+
+
 def _check_vectorised(spec: S.Spec, vals: pd.Series) -> np.ndarray:
     if spec.check is S._nonempty:
-        return (vals.astype(str).str.strip().str.len() > 0).to_numpy()
+        # Surely non-empty after strip(): starts with a printable non-space ASCII character.
+        # Anything else (empty, leading space, non-ASCII start) is re-checked exactly.
+        return _strings(vals).str.match(r"[!-~]").fillna(False).to_numpy(dtype=bool)
     if spec is S.CREATED or spec.check is S.CREATED.check:
-        s = vals.astype(str)
+        s = _strings(vals)
         return (s.str.contains("T", regex=False) & (s.str.endswith("Z") | s.str.contains("+", regex=False))).to_numpy()
     if spec.check is S._prob:
         v = vals.astype(float).to_numpy()
