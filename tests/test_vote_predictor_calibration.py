@@ -28,7 +28,7 @@ def test_temperature_scaling_finds_the_true_temperature_and_improves_nll_and_ece
 
 
 def test_platt_scaling_is_antisymmetric_and_improves_nll():
-    z, y = overconfident(seed=1)
+    z, y = overconfident(1500, seed=1)
     pl = PlattScaler().fit(z, y)
     assert pl.a_ == pytest.approx(1 / 3, rel=0.15)
     np.testing.assert_allclose(pl.predict_prob_a(z) + pl.predict_prob_a(-z), 1.0, atol=1e-12)

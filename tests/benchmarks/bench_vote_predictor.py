@@ -98,10 +98,10 @@ def run(args) -> dict:
 
     pred = load_predictor(folder, paths)
     pred._cache.clear()  # time real scoring, not the cache
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     recs = predict_pairs([{k: v for k, v in p.items() if k != "human_choice"} for p in test], folder, paths=paths,
                          batch_size=64, progress=not args.quiet)
-    predict_s = time.perf_counter() - t0
+    predict_s, predict_cpu = time.perf_counter() - t0, time.process_time() - c0
     p_cal = np.array([r["prob_a"] for r in recs])
     p_raw = np.array([r["raw_prob_a"] for r in recs])
     res = {"accuracy": M.accuracy(p_cal, y_test), "ece_before": M.ece(p_raw, y_test), "ece_after": M.ece(p_cal, y_test),
@@ -109,6 +109,11 @@ def run(args) -> dict:
            "mce_after": M.mce(p_cal, y_test),
            "train_seconds": meta["metrics"]["train_seconds"], "train_pairs_per_s": meta["metrics"]["train_pairs_per_s"],
            "predict_seconds": predict_s, "predict_pairs_per_s": len(test) / predict_s,
+           # CPU seconds of this process: on a shared machine, wall-clock rates depend on the neighbours
+           "train_cpu_seconds": meta["metrics"].get("train_cpu_seconds"),
+           "train_pairs_per_cpu_s": (meta["metrics"].get("pairs_trained") or 0) / max(meta["metrics"].get("train_cpu_seconds") or 1e-9, 1e-9),
+           "predict_cpu_seconds": predict_cpu, "predict_pairs_per_cpu_s": len(test) / max(predict_cpu, 1e-9),
+           "load_average_1m": os.getloadavg()[0],
            "selective": selective(p_cal, y_test), "calibration": {k: cal_entry[k] for k in ("method", "params")},
            "ensemble_weights": meta["ensemble"], "epochs_run": meta["metrics"]["epochs_run"],
            "val_accuracy": meta["metrics"]["val_accuracy"], "val_accuracy_ensemble": meta["metrics"].get("val_accuracy_ensemble"),
@@ -171,7 +176,10 @@ def table(r: dict) -> str:
     lines = [" | ".join(c.ljust(w[i]) for i, c in enumerate(row)) for row in rows]
     lines.insert(1, "-+-".join("-" * x for x in w))
     sel = ", ".join(f"conf>={k}: coverage {f(v['coverage'])} acc {f(v['accuracy'])}" for k, v in r["selective"].items())
-    lines += ["", f"selective: {sel}", f"Brier {f(r['brier'])}, train {r['train_seconds']:.0f}s, "
+    lines += ["", f"selective: {sel}",
+              f"per CPU-second of this process: train {f(r['train_pairs_per_cpu_s'], 1)} pairs, predict "
+              f"{f(r['predict_pairs_per_cpu_s'], 1)} pairs (load average {r['load_average_1m']:.1f} on {os.cpu_count()} cores)",
+              f"Brier {f(r['brier'])}, train {r['train_seconds']:.0f}s, "
               f"n={r['n']}, calibration {r['calibration']}, ensemble {r['ensemble_weights']}"]
     return "\n".join(lines)
 

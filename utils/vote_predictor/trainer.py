@@ -69,14 +69,19 @@ def length_grouped_batches(data: PairData, batch_size: int, rng: random.Random) 
 
 
 @torch.inference_mode()
-def precompute_bottom(model: RewardModel, seqs: list[list[int]], k: int, batch_size: int, device) -> list[torch.Tensor]:
+def precompute_bottom(model: RewardModel, seqs: list[list[int]], k: int, batch_size: int, device,
+                      progress: bool = False) -> list[torch.Tensor]:
     """Hidden states after the k frozen layers, one (len, H) tensor per sequence (computed once)."""
     from utils.vote_predictor.model import pad_batch
     was_training = model.training
     model.eval()
     out: list[torch.Tensor | None] = [None] * len(seqs)
     order = np.argsort([-len(s) for s in seqs], kind="stable")
-    for s in range(0, len(seqs), batch_size):
+    starts = range(0, len(seqs), batch_size)
+    if progress:
+        from tqdm import tqdm
+        starts = tqdm(starts, desc=f"caching {k} frozen layers", unit="batch", leave=False)
+    for s in starts:
         idx = order[s:s + batch_size]
         ids, mask = pad_batch([seqs[i] for i in idx], model.tokenizer.pad_token_id or 0)
         h = model.bottom(ids.to(device), mask.to(device), k).float()
@@ -156,13 +161,14 @@ def train_loop(model: RewardModel, train: PairData, val: PairData, *, epochs: in
     sched = get_linear_schedule_with_warmup(opt, int(warmup_frac * total), max(total, 1))
     best = {"loss": float("inf"), "state": None, "epoch": 0}
     history, step, bad_epochs, seen = [], 0, 0, 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cache = val_cache = None
     if model.frozen_layers > 0 and model.can_split():
         # Frozen layers never change: run them once per sequence, not once per epoch.
         with autocast_ctx(device, bf16):
-            cache = precompute_bottom(model, train.seqs, model.frozen_layers, batch_size * 2, device)
-            val_cache = precompute_bottom(model, val.seqs, model.frozen_layers, batch_size * 2, device)
+            cache = precompute_bottom(model, train.seqs + val.seqs, model.frozen_layers, batch_size * 2, device,
+                                      progress)
+            cache, val_cache = cache[:len(train.seqs)], cache[len(train.seqs):]
         log.info("cached the outputs of %d frozen layers for %d sequences in %.1fs", model.frozen_layers,
                  len(cache) + len(val_cache), time.perf_counter() - t0)
     for epoch in range(1, epochs + 1):
@@ -211,12 +217,13 @@ def train_loop(model: RewardModel, train: PairData, val: PairData, *, epochs: in
             break
     if best["state"] is not None:
         model.load_state_dict(best["state"])
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     last = history[-1] if history else {}
     best_h = history[best["epoch"] - 1] if history and best["epoch"] else last
     return {"train_loss": best_h.get("train_loss"), "val_loss": best_h.get("val_loss"),
             "val_accuracy": best_h.get("val_accuracy"), "best_epoch": best["epoch"], "epochs_run": len(history),
             "steps": step, "train_seconds": secs, "train_pairs_per_s": seen / secs if secs > 0 else None,
+            "train_cpu_seconds": cpu, "pairs_trained": seen,
             "history": history}
 
 
