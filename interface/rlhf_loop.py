@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as `python interface/rlhf_loop.py`: make th
 
 from interface.loop_annotators import ANNOTATORS, resolve_annotator_kind
 from interface.loop_state import LoopState, next_cycle_number
-from interface.loop_steps import CYCLE_STEPS, STEPS, StopLoop
+from interface.loop_steps import CYCLE_STEPS, StopLoop
 from utils.cli import UserError, add_config_args, add_path_args, add_verbosity_args, field, run_cli, setup_logging
 from utils.paths import Paths
 

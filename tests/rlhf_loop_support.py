@@ -9,6 +9,14 @@ import pytest
 from tests.openai_server import ChatServer
 
 
+def loop_args(*argv: str):
+    """(LoopConfig, parsed args) for run_loop, exactly as the command line builds them."""
+    from interface.rlhf_loop import LoopConfig, build_parser
+    from utils.cli import config_from_args
+    args = build_parser().parse_args(list(argv))
+    return config_from_args(LoopConfig, args), args
+
+
 @pytest.fixture(scope="session")
 def tiny_base(tmp_path_factory):
     """A 2-layer, 32-wide BERT saved as a local HF folder (the vote predictor's base model)."""

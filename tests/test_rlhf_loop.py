@@ -8,18 +8,11 @@ import pytest
 
 from interface.loop_annotators import ReplayAnnotator
 from interface.loop_state import read_history, state_path
-from interface.rlhf_loop import build_parser, main, run_loop
+from interface.rlhf_loop import main, run_loop
 from interface.vote_log import effective_votes
-from utils.cli import config_from_args
 from utils.store import read_records
 
-from tests.rlhf_loop_support import tiny_base  # noqa: F401  (session fixture)
-
-
-def loop_args(*argv: str):
-    from interface.rlhf_loop import LoopConfig
-    args = build_parser().parse_args(list(argv))
-    return config_from_args(LoopConfig, args), args
+from tests.rlhf_loop_support import loop_args, tiny_base  # noqa: F401  (tiny_base: session fixture)
 
 
 def replay_argv(hh_file, base, *extra):

@@ -14,8 +14,7 @@ from interface.rlhf_loop import run_loop
 from interface.vote_log import effective_votes
 from utils.store import read_json, read_records
 
-from tests.rlhf_loop_support import JudgingChatServer, tiny_base  # noqa: F401  (session fixture)
-from tests.test_rlhf_loop import loop_args
+from tests.rlhf_loop_support import JudgingChatServer, loop_args, tiny_base  # noqa: F401  (tiny_base: fixture)
 
 
 def judge_argv(srv, base, hh_file, *extra):

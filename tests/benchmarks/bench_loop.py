@@ -19,7 +19,6 @@ pairs. After each cycle the newest checkpoint is scored on the held-out test pai
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -44,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--base-model", default="", help="encoder folder (default: the shipped MiniLM)")
+    p.add_argument("--freeze-layers", type=int, default=0, help="freeze the embeddings and this many bottom layers")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--root", default=None, help="work folder (default: a fresh temp folder)")
     return p
@@ -102,7 +102,7 @@ def run(args) -> dict:
             "--bootstrap-limit", str(args.bootstrap_rows), "--num-prompts", str(args.pairs_per_cycle),
             "--confidence-threshold", str(args.threshold), "--human-feedback-ratio", str(args.ratio),
             "--retrain-min-votes", str(args.retrain_min_votes), "--epochs", str(args.epochs),
-            "--max-length", str(args.max_length), "--seed", str(args.seed), "--root", str(root)]
+            "--max-length", str(args.max_length), "--freeze-layers", str(args.freeze_layers), "--seed", str(args.seed), "--root", str(root)]
     if args.base_model:
         argv += ["--base-model", args.base_model]
     largs = loop_parser().parse_args(argv)
