@@ -21,7 +21,7 @@ def tiny_base(tmp_path_factory):
     return make_tiny_base(tmp_path_factory.mktemp("tiny"))
 
 
-def test_full_cycle_with_versions(paths, hh_file, tiny_base, capsys):
+def test_full_cycle_with_versions(paths, hh_file, tiny_base, capsys, monkeypatch):
     assert import_data.main([str(hh_file), "--limit", "120"]) == 0
     assert data_prep.main(["--val-frac", "0.2", "--cal-frac", "0.25"]) == 0
     assert train.main(["--base-model", str(tiny_base), *TINY]) == 0
@@ -55,6 +55,11 @@ def test_full_cycle_with_versions(paths, hh_file, tiny_base, capsys):
     swapped = [dict(p, response_a=p["response_b"], response_b=p["response_a"]) for p in pairs]
     for r, s in zip(recs, predict_pairs(swapped)):
         assert r["prob_a"] + s["prob_a"] == pytest.approx(1.0, abs=1e-9)
+
+    answers = iter(["Is it safe to eat raw chicken?", "No, cook it to 74 C.", "Sure, go ahead.", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    assert predict.main(["--interactive"]) == 0
+    assert "P(A preferred) = " in capsys.readouterr().out
 
     assert predict.main(["--limit", "40"]) == 0
     assert len(read_records(paths.predictions, "prediction")) == 40
