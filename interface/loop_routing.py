@@ -81,7 +81,8 @@ def estimated_auto_accuracy(routes: dict[str, str], predictions: dict[str, dict]
     return sum(conf) / len(conf) if conf else None
 
 
-def label_accuracy(pair_ids: Iterable[str], predictions: dict[str, dict], truth: dict[str, str]) -> tuple[float | None, int]:
+def label_accuracy(pair_ids: Iterable[str], predictions: dict[str, dict],
+                   truth: dict[str, str]) -> tuple[float | None, int]:
     """(accuracy of the model's picks on ``pair_ids`` against ``truth``, pairs scored)."""
     hits = [_agrees(predictions[p], truth[p]) for p in pair_ids if p in predictions and truth.get(p) in ("A", "B")]
     return (sum(hits) / len(hits) if hits else None), len(hits)
@@ -116,7 +117,8 @@ def summary_table(rec: dict) -> str:
     rows = [("pairs", fmt(rec["pairs"])),
             ("sent to humans", f"{rec['to_human']} ({rec.get('audit', 0)} audit)"),
             ("auto-labelled", fmt(rec["auto_labelled"])),
-            ("audit accuracy (measured)", fmt(rec["audit_accuracy"]) + (f" on {rec['audit_n']} votes" if rec.get("audit_n") else "")),
+            ("audit accuracy (measured)",
+             fmt(rec["audit_accuracy"]) + (f" on {rec['audit_n']} votes" if rec.get("audit_n") else "")),
             ("auto-label accuracy (estimated)", fmt(rec["est_auto_accuracy"])),
             ("retrained", fmt(rec["retrained"])),
             ("model version", rec.get("model_version") or "none yet"),

@@ -176,8 +176,8 @@ def run_loop(cfg: LoopConfig, args: argparse.Namespace, paths: Paths, annotator=
     try:
         for _ in range(cfg.cycles):
             if ctx.state.cycle is None:
-                ctx.state.begin_cycle(next_cycle_number(paths), {k: v for k, v in vars(args).items()
-                                                                 if isinstance(v, (int, float, str, bool, list, type(None)))})
+                flags = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool, list, type(None)))}
+                ctx.state.begin_cycle(next_cycle_number(paths), flags)
             else:
                 print(f"resuming cycle {ctx.cycle['number']} after: {', '.join(ctx.cycle['done']) or 'nothing yet'}",
                       file=out, flush=True)
@@ -200,7 +200,8 @@ def dry_run(cfg: LoopConfig, args, paths: Paths, stdin: IO | None, out: IO) -> N
     except UserError as exc:
         who = f"none ({exc})"
     st = LoopState.load(paths)
-    print(f"dry run: nothing is written. {cfg.cycles} cycle(s), source {' '.join(cfg.source)}, annotator {who}", file=out)
+    print(f"dry run: nothing is written. {cfg.cycles} cycle(s), source {' '.join(cfg.source)}, annotator {who}",
+          file=out)
     print(f"  routing: confidence < {cfg.confidence_threshold} -> human; {cfg.human_feedback_ratio:.0%} of the "
           f"rest audited by a human; retrain after {cfg.retrain_min_votes} new human votes", file=out)
     print(f"  checkpoint: {latest_version(paths.checkpoint) or 'none (cold start: every pair goes to a human)'}; "
@@ -225,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(p, LoopConfig)
-    add_config_args(p, GeneratorConfig, group="prompts (prompts/generator.py)", exclude=others(GeneratorConfig, GEN_FLAGS))
+    add_config_args(p, GeneratorConfig, group="prompts (prompts/generator.py)",
+                    exclude=others(GeneratorConfig, GEN_FLAGS))
     add_config_args(p, CompletionsConfig, group="completions (utils/completions.py)",
                     exclude=others(CompletionsConfig, COMP_FLAGS))
     add_config_args(p, BackendConfig, group="backend (completions and --annotator llm)")
