@@ -13,7 +13,7 @@ from utils.store import append_records, read_json, read_records
 from utils.vote_predictor import calibrate, data_prep, import_data, predict, retrain_data_prep, train
 from utils.vote_predictor.predict import load_predictor, predict_pairs
 
-TINY = ["--epochs", "1", "--batch-size", "16", "--max-length", "64", "--no-progress", "--threads", "1"]
+TINY = ["--epochs", "1", "--batch-size", "16", "--max-length", "64", "--freeze-layers", "1", "--no-progress", "--threads", "1"]
 
 
 @pytest.fixture(scope="module")
