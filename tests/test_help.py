@@ -24,6 +24,7 @@ SCRIPTS = [
     "utils/setup_deepseek.py",
     "run_dashboard.py",
     "setup_dashboard.py",
+    "docs/draw_architecture.py",
 ]
 
 
