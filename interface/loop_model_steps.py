@@ -28,50 +28,10 @@ def _latest(ctx) -> str | None:
     return latest_version(ctx.paths.checkpoint)
 
 
-def stable_split(prompt_id: str, val_frac: float, cal_frac: float) -> str:
-    """train / validation / calibration from a hash of the prompt id: never changes as votes arrive."""
-    import hashlib
-    u = int(hashlib.sha256(prompt_id.encode()).hexdigest()[:8], 16) / 0x100000000
-    return "calibration" if u < cal_frac else ("validation" if u < cal_frac + val_frac else "train")
-
-
 def _prepare_training_data(ctx) -> dict:
-    """data_prep, then the splits made stable across cycles (see _stabilise_splits)."""
+    """data_prep keeps earlier prompts in their split, so calibration prompts are never trained on."""
     from utils.vote_predictor.data_prep import DataPrepConfig, prepare_training_data
-    cfg = DataPrepConfig(include_judge=ctx.judge_votes, seed=ctx.cfg.seed)
-    summary = prepare_training_data(cfg, ctx.paths)
-    _stabilise_splits(ctx, cfg)
-    return summary
-
-
-def _stabilise_splits(ctx, cfg) -> None:
-    """Workaround: keep every checkpoint of the loop away from its calibration data.
-
-    data_prep's split shuffles all prompts anew each time votes are added, so a prompt the
-    previous checkpoint trained on can land in the calibration split, and retrain_data_prep
-    puts calibration-split votes into the fine-tuning data. A fine-tuned checkpoint was
-    then calibrated on examples it had seen and promised far more accuracy than it had
-    (HH bench: 89.7% promised, 65.6% measured). The loop therefore re-splits the training
-    file by a hash of the prompt id (same fractions) and drops validation/calibration
-    prompts from the retrain file, so the calibration prompts are never trained on.
-    """
-    from utils.store import read_records, write_jsonl_atomic
-    ex = read_records(ctx.paths.training_data, "training_example")
-    for e in ex:
-        e["split"] = stable_split(e["prompt_id"], cfg.val_frac, cfg.cal_frac)
-    write_jsonl_atomic(ctx.paths.training_data, ex, "training_example")
-    ctx.split_fracs = (cfg.val_frac, cfg.cal_frac)
-
-
-def _filter_retrain_data(ctx) -> int:
-    """Drop retrain examples whose prompt is in the (stable) validation or calibration split."""
-    from utils.store import read_records, write_jsonl_atomic
-    val, cal = ctx.split_fracs
-    ex = read_records(ctx.paths.retrain_data, "training_example")
-    keep = [e for e in ex if stable_split(e["prompt_id"], val, cal) == "train"]
-    if keep:
-        write_jsonl_atomic(ctx.paths.retrain_data, keep, "training_example")
-    return len(keep)
+    return prepare_training_data(DataPrepConfig(include_judge=ctx.judge_votes, seed=ctx.cfg.seed), ctx.paths)
 
 
 def _calibrate(ctx, version: str) -> tuple[str, str | None]:
@@ -117,13 +77,10 @@ def step_retrain_data(ctx):
     if before is not None:
         from utils.vote_predictor.retrain_data_prep import RetrainDataConfig, prepare_retrain_data
         try:
-            prepare_retrain_data(RetrainDataConfig(include_judge=ctx.judge_votes, seed=ctx.cfg.seed), ctx.paths)
-            kept = _filter_retrain_data(ctx)
-            if kept:
-                mode = "retrain"
-                msg += f"; {kept} retrain examples -> {ctx.paths.retrain_data}"
-            else:
-                msg += "; every retrain example is a validation/calibration prompt, training afresh"
+            kept = prepare_retrain_data(RetrainDataConfig(include_judge=ctx.judge_votes, seed=ctx.cfg.seed),
+                                        ctx.paths)["n"]
+            mode = "retrain"
+            msg += f"; {kept} retrain examples -> {ctx.paths.retrain_data}"
         except UserError as exc:
             msg += f"; no retrain data ({exc}), training afresh"
     return msg, {"train": True, "train_mode": mode, "votes_now": n, "latest_before": before}

@@ -93,20 +93,21 @@ def test_two_cycle_replay_run_end_to_end(paths, hh_file, tiny_base):
     assert len(pairs) == 80 + 24
     assert read_records(paths.meta_reflection_log)  # the evaluation probe ran
 
-    # calibration prompts are never trained on: splits by a stable prompt hash, none in the retrain file
-    from interface.loop_model_steps import stable_split
+    # calibration/validation prompts are never fine-tuned on: none of them is in the retrain file
     train = read_records(paths.training_data, "training_example")
-    assert all(e["split"] == stable_split(e["prompt_id"], 0.15, 0.15) for e in train)
+    held = {e["prompt_id"] for e in train if e["split"] != "train"}
+    assert held
     retrain = read_records(paths.retrain_data, "training_example")
-    assert retrain and all(stable_split(e["prompt_id"], 0.15, 0.15) == "train" for e in retrain)
+    assert retrain and not {e["prompt_id"] for e in retrain} & held
 
 
-def test_stable_split_does_not_move_prompts_when_data_grows():
-    from interface.loop_model_steps import stable_split
+def test_data_prep_splits_never_move_a_prompt_when_data_grows():
+    from utils.vote_predictor.data_prep import split_by_prompt, stable_splits
     ids = [f"p_{i}" for i in range(2000)]
-    first = {p: stable_split(p, 0.15, 0.15) for p in ids[:500]}
-    assert all(stable_split(p, 0.15, 0.15) == s for p, s in first.items())
-    shares = {k: sum(stable_split(p, 0.15, 0.15) == k for p in ids) / len(ids) for k in ("train", "calibration")}
+    first = split_by_prompt(ids[:500], 0.15, 0.15, seed=0)
+    grown = stable_splits(ids, first, 0.15, 0.15, seed=0)
+    assert all(grown[p] == s for p, s in first.items())
+    shares = {k: sum(v == k for v in grown.values()) / len(ids) for k in ("train", "calibration")}
     assert 0.65 < shares["train"] < 0.75 and 0.11 < shares["calibration"] < 0.19
 
 

@@ -34,6 +34,8 @@ class DataPrepConfig:
     val_frac: float = field(0.15, help="share of prompts in the validation split (early stopping, stacking)")
     cal_frac: float = field(0.15, help="share of prompts in the calibration split")
     seed: int = field(0, help="seed for A/B sides and the split")
+    keep_splits: bool = field(True, help="keep the split of prompts already in the training-data file, so a "
+                                         "calibration prompt is never trained on later (--no-keep-splits re-splits)")
 
     def __post_init__(self):
         if not (0 <= self.val_frac < 1 and 0 <= self.cal_frac < 1 and self.val_frac + self.cal_frac < 1):
@@ -132,6 +134,34 @@ def split_by_prompt(prompt_ids: list[str], val_frac: float, cal_frac: float, see
     return out
 
 
+def hash_split(prompt_id: str, val_frac: float, cal_frac: float) -> str:
+    """train / validation / calibration from a hash of the prompt id (stable, no state)."""
+    import hashlib
+    u = int(hashlib.sha256(prompt_id.encode()).hexdigest()[:8], 16) / 0x100000000
+    return "calibration" if u < cal_frac else ("validation" if u < cal_frac + val_frac else "train")
+
+
+def stable_splits(prompt_ids: list[str], previous: dict[str, str], val_frac: float, cal_frac: float,
+                  seed: int) -> dict[str, str]:
+    """Split by prompt, never moving a prompt that an earlier run already placed.
+
+    Re-splitting from scratch as votes arrive would move prompts a checkpoint trained on
+    into the calibration split, and the next calibration would be fitted on seen examples
+    (the loop measured 89.7% promised vs 65.6% real accuracy that way). So the first run
+    balances the split by example counts; later runs keep every earlier placement and put
+    new prompts by a hash of their id.
+    """
+    if not previous:
+        return split_by_prompt(prompt_ids, val_frac, cal_frac, seed)
+    return {pid: previous.get(pid) or hash_split(pid, val_frac, cal_frac) for pid in set(prompt_ids)}
+
+
+def previous_splits(path) -> dict[str, str]:
+    """prompt id -> split of an existing training-data file ({} when there is none)."""
+    from utils.store import read_records
+    return {e["prompt_id"]: e["split"] for e in read_records(path, "training_example", warn=False)}
+
+
 def balance_sides(examples: list[dict], seed: int) -> None:
     """Swap A/B on exactly every other example (seeded order), so labels are ~50/50 A/B."""
     order = list(range(len(examples)))
@@ -157,7 +187,8 @@ def prepare_training_data(cfg: DataPrepConfig, paths: Paths) -> dict:
                         "or import a preference file with utils/vote_predictor/import_data.py FILE")
     examples.sort(key=lambda e: e["vote_id"])  # input order must not change the result
     balance_sides(examples, cfg.seed)
-    split_of = split_by_prompt([e["prompt_id"] for e in examples], cfg.val_frac, cfg.cal_frac, cfg.seed)
+    prior = previous_splits(paths.training_data) if cfg.keep_splits else {}
+    split_of = stable_splits([e["prompt_id"] for e in examples], prior, cfg.val_frac, cfg.cal_frac, cfg.seed)
     now = utc_now()
     records = []
     for e in examples:

@@ -88,13 +88,18 @@ def prepare_retrain_data(cfg: RetrainDataConfig, paths: Paths) -> dict:
     """Write data/vote_predictor_retrain_data.jsonl atomically; return the summary."""
     from utils.pairs import load_pairs
     from utils.store import content_id, file_sha256, read_records, utc_now, write_jsonl_atomic
-    from utils.vote_predictor.data_prep import effective, read_votes_with_lines, resolve_texts
+    from utils.vote_predictor.data_prep import effective, previous_splits, read_votes_with_lines, resolve_texts
 
     preds = read_records(paths.predictions, "prediction")
     if not preds:
         raise UserError(f"no predictions in {paths.predictions}; run python utils/vote_predictor/predict.py first")
     kinds = {"human"} | ({"judge"} if cfg.include_judge else set())
     votes = [v for _, v in effective(read_votes_with_lines(paths.votes)) if v["annotator_type"] in kinds]
+    # Votes on validation/calibration prompts stay out of fine-tuning, so the next
+    # checkpoint is still early-stopped and calibrated on prompts it never trained on.
+    held_out = {pid for pid, split in previous_splits(paths.training_data).items() if split != "train"}
+    n_held = sum(v["prompt_id"] in held_out for v in votes)
+    votes = [v for v in votes if v["prompt_id"] not in held_out]
     chosen = select_examples(preds, votes, cfg)
     pairs_by_id = load_pairs(paths)
     now = utc_now()
@@ -125,7 +130,7 @@ def prepare_retrain_data(cfg: RetrainDataConfig, paths: Paths) -> dict:
     write_jsonl_atomic(paths.retrain_data, records, "training_example")
     return {"path": str(paths.retrain_data), "sha256": file_sha256(paths.retrain_data), "n": len(records),
             "reasons": dict(Counter(r["reason"] for r in records)), "votes_considered": len(votes),
-            "predictions": len(preds), "missing_pairs": missing, "config": asdict(cfg)}
+            "predictions": len(preds), "missing_pairs": missing, "held_out_votes": n_held, "config": asdict(cfg)}
 
 
 def build_parser() -> argparse.ArgumentParser:
