@@ -157,30 +157,27 @@ def test_main_default_pairs_come_from_completions_log(paths, monkeypatch, capsys
     assert vote["choice"] == "tie" and vote["prompt_id"] == prompt["id"]
 
 
-def _stub_predictor(monkeypatch, paths, fn):
-    """predict_pairs belongs to the vote predictor (another module); stand in for it here."""
-    import sys
-    import types
+def test_uncertainty_scores_unpredicted_pairs_with_the_checkpoint(paths, tmp_path):
+    """A real (tiny) checkpoint scores the pairs that have no prediction yet."""
+    from tests.vote_predictor_helpers import make_tiny_base, synthetic_examples
+    from utils.vote_predictor.predict import predict_pairs
+    from utils.vote_predictor.train import TrainConfig, train_vote_predictor
 
-    paths.checkpoint.mkdir(parents=True)
-    monkeypatch.setitem(sys.modules, "utils.vote_predictor.predict", types.SimpleNamespace(predict_pairs=fn))
-
-
-def test_uncertainty_scores_unpredicted_pairs_with_the_checkpoint(paths, monkeypatch):
+    write_jsonl(paths.training_data, synthetic_examples(30))
+    train_vote_predictor(TrainConfig(base_model=str(make_tiny_base(tmp_path / "tiny_bert")), epochs=1,
+                                     max_length=48, freeze_layers=0, lexical=False, max_steps=2,
+                                     progress=False), paths)
     pairs = make_pairs(3)
     write_jsonl(paths.predictions, [prediction(pairs[0]["id"], 0.8)])
-    probs = {pairs[1]["id"]: 0.99, pairs[2]["id"]: 0.45}
-    _stub_predictor(monkeypatch, paths, lambda ps, paths=None: [{"pair_id": p["id"], "prob_a": probs[p["id"]]} for p in ps])
+    conf = {pairs[0]["id"]: 0.8}
+    conf.update({r["pair_id"]: r["confidence"] for r in predict_pairs(pairs[1:], paths=paths)})
     votes, _ = run(pairs, paths, "1\n1\n1\n", order="uncertainty")
-    assert [v["pair_id"] for v in votes] == [pairs[i]["id"] for i in (2, 0, 1)]
+    assert [v["pair_id"] for v in votes] == sorted(conf, key=conf.get)
 
 
-def test_uncertainty_falls_back_when_predictor_refuses(paths, monkeypatch):
-    def refuse(ps, paths=None):
-        raise UserError("no checkpoint at models/vote_predictor_checkpoint; train first")
-
+def test_uncertainty_falls_back_when_predictor_refuses(paths):
+    paths.checkpoint.mkdir(parents=True)  # a folder, but no trained version in it: predict_pairs refuses
     pairs = make_pairs(2)
-    _stub_predictor(monkeypatch, paths, refuse)
     votes, out = run(pairs, paths, "1\n1\n", order="uncertainty")
-    assert "train first" in out and "file order" in out
+    assert "file order" in out
     assert [v["pair_id"] for v in votes] == [p["id"] for p in pairs]
