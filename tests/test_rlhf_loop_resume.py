@@ -29,8 +29,10 @@ def summary(paths) -> dict:
     votes = effective_votes(read_records(paths.votes, "vote"))
     h = read_history(paths)
     return {"votes": Counter(v["annotator_type"] for v in votes),
-            "history": [(r["cycle"], r["pairs"], r["to_human"], r["auto_labelled"], r["audit_accuracy"],
-                         r["retrained"]) for r in h],
+            # audit accuracy itself depends on which side is A, a coin seeded by the (random)
+            # completion ids, so two runs compare whether it was measured, not its value
+            "history": [(r["cycle"], r["pairs"], r["to_human"], r["auto_labelled"], r["audit_accuracy"] is None,
+                         r["audit_n"], r["retrained"]) for r in h],
             "prompts": len(read_records(paths.prompts, "prompt")),
             "completions": len(read_records(paths.completions, "completion")),
             "pairs": len(read_records(paths.pairs, "pair"))}
