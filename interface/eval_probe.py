@@ -16,7 +16,7 @@ if __package__ in (None, ""):  # run as `python path/to/script.py`: make the rep
 
 from interface import probe_metrics as PM
 from interface.vote_log import effective_votes
-from utils.cli import UserError, add_config_args, add_path_args, add_verbosity_args, config_from_args, field, run_cli, setup_logging
+from utils.cli import UserError, config_from_args, field, run_cli, script_parser, setup_logging
 from utils.paths import Paths
 from utils.store import append_records, file_sha256, new_id, read_records, utc_now
 
@@ -186,11 +186,8 @@ def run_probe(cfg: ProbeConfig, paths: Paths) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_config_args(parser, ProbeConfig)
+    parser = script_parser(__doc__, ProbeConfig)
     parser.add_argument("--json", action="store_true", help="print the record as JSON instead of the table")
-    add_path_args(parser)
-    add_verbosity_args(parser)
     return parser
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python path/to/script.py`: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # parents[k]: k = depth below repo root
 
-from utils.cli import add_config_args, add_path_args, add_verbosity_args, config_from_args, run_cli, setup_logging
+from utils.cli import config_from_args, run_cli, script_parser, setup_logging
 from utils.paths import Paths
 from utils.vote_predictor.drift_monitor import DriftConfig, run_drift_analysis
 
@@ -21,12 +21,9 @@ EXIT_DRIFT = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_config_args(parser, DriftConfig)
+    parser = script_parser(__doc__, DriftConfig)
     parser.add_argument("--fail-on-drift", action="store_true",
                         help=f"exit with code {EXIT_DRIFT} when any alert fires (for CI / cron)")
-    add_path_args(parser)
-    add_verbosity_args(parser)
     return parser
 
 

@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # run as `python prompts/generator.py`: make the 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from prompts.templates import AUDIENCES, DOMAINS, FORMS, TASKS
-from utils.cli import UserError, add_config_args, add_path_args, add_verbosity_args, config_from_args, field, run_cli, setup_logging
+from utils.cli import UserError, config_from_args, field, run_cli, script_parser, setup_logging
 from utils.paths import Paths
 from utils.records import make_prompt
 from utils.store import append_records, read_records
@@ -141,12 +141,7 @@ def generate_llm_prompts(cfg: GeneratorConfig, existing_ids: set[str], backend, 
 def build_parser() -> argparse.ArgumentParser:
     from utils.backends import BackendConfig
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_config_args(p, GeneratorConfig)
-    add_config_args(p, BackendConfig, group="backend (with --use-llm)")
-    add_path_args(p)
-    add_verbosity_args(p)
-    return p
+    return script_parser(__doc__, GeneratorConfig, (BackendConfig, "backend (with --use-llm)"))
 
 
 def main(argv: list[str] | None = None) -> int:

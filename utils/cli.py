@@ -90,6 +90,26 @@ def add_path_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--models-dir", default=None, help="folder for checkpoints and logs (default: ROOT/models, env RLHF_MODELS_DIR)")
 
 
+def script_parser(doc: str | None, *configs, paths: bool = True) -> argparse.ArgumentParser:
+    """The parser every step script starts from.
+
+    ``doc`` is the module docstring: its first line is the description and the rest (the
+    example invocations) the epilog. Each of ``configs`` is a dataclass or ``(dataclass,
+    group title)``; then come the location flags and -q/-v. Scripts add their extra
+    flags to the returned parser.
+    """
+    head, _, rest = (doc or "").strip().partition("\n")
+    parser = argparse.ArgumentParser(description=head, epilog=rest.strip() or None,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    for cfg in configs:
+        cls, group = cfg if isinstance(cfg, tuple) else (cfg, None)
+        add_config_args(parser, cls, group=group)
+    if paths:
+        add_path_args(parser)
+    add_verbosity_args(parser)
+    return parser
+
+
 def add_verbosity_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # run as `python utils/completions.py`: make the 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from utils.backends import BackendConfig, GenParams
-from utils.cli import UserError, add_config_args, add_path_args, add_verbosity_args, config_from_args, field, run_cli, setup_logging
+from utils.cli import UserError, config_from_args, field, run_cli, script_parser, setup_logging
 from utils.paths import Paths
 from utils.records import make_completion
 from utils.store import append_records, read_records
@@ -99,12 +99,7 @@ def generate_completions(prompts: list[dict], cfg: CompletionsConfig, backend, o
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_config_args(p, CompletionsConfig)
-    add_config_args(p, BackendConfig, group="backend")
-    add_path_args(p)
-    add_verbosity_args(p)
-    return p
+    return script_parser(__doc__, CompletionsConfig, (BackendConfig, "backend"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,8 +18,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python path/to/script.py`: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from utils.cli import (UserError, add_config_args, add_path_args, add_verbosity_args, config_from_args, field,
-                       run_cli, setup_logging)
+from utils.cli import UserError, config_from_args, field, run_cli, script_parser, setup_logging
 from utils.paths import Paths
 
 log = logging.getLogger("rlhf_loop.vote_predictor.retrain_data_prep")
@@ -134,11 +133,7 @@ def prepare_retrain_data(cfg: RetrainDataConfig, paths: Paths) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_config_args(p, RetrainDataConfig)
-    add_path_args(p)
-    add_verbosity_args(p)
-    return p
+    return script_parser(__doc__, RetrainDataConfig)
 
 
 def main(argv: list[str] | None = None) -> int:
