@@ -66,3 +66,20 @@ def test_choose_calibrator_prefers_lower_heldout_nll_and_never_hurts():
     raw_nll = nll(1 / (1 + np.exp(-z2)), y2)
     assert identity2 or min(c["heldout_nll"] for c in cands2.values()) < raw_nll
     assert heldout_nll(TemperatureScaler, z, y) < nll(1 / (1 + np.exp(-z)), y)
+
+
+def test_choose_calibrator_never_raises_ece_on_its_split():
+    # Many small calibration splits: whatever is kept, its ECE on the fitted split is not
+    # above the raw ECE, and a rejection says why.
+    from utils.vote_predictor.metrics import ece
+    rng = np.random.default_rng(11)
+    rejected = 0
+    for _ in range(100):
+        z = rng.normal(0, 1.2, 115)
+        y = (rng.random(115) < 1 / (1 + np.exp(-0.6 * z))).astype(float)
+        cal, cands, identity = choose_calibrator(z, y)
+        raw = 1 / (1 + np.exp(-z))
+        assert ece(cal.predict_prob_a(z), y) <= ece(raw, y) + 1e-12
+        assert not identity or all(c.get("rejected") for c in cands.values())
+        rejected += sum("raises ECE" in c.get("rejected", "") for c in cands.values())
+    assert rejected > 0  # the guard is exercised on splits this small

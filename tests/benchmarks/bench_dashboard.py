@@ -5,9 +5,9 @@
     python tests/benchmarks/bench_dashboard.py --votes 20000 --predictions 20000 --root /tmp/dash_bench
 
 Writes seeded fixture data (tests/dashboard_fixtures.py) unless --root already holds it,
-warms the imports on an empty folder (a running server has them loaded), then for every
-section clears the data caches and times one cold render (files parsed, everything
-computed) and one warm rerun, with streamlit's AppTest. Target: cold first render of the
+warms the imports and the component scan on an empty folder (a running server has done
+both at start-up), then for every section clears the data caches and times one cold
+render (files parsed, everything computed) and one warm rerun, with streamlit's AppTest. Target: cold first render of the
 default section under 3 s on 2 CPU cores. Also times the raw loads (fast reader vs the
 store's read_records).
 """
@@ -65,16 +65,27 @@ def ensure_data(cfg: BenchConfig, root: Path) -> dict:
     return counts
 
 
+# A server scans the installed packages for Streamlit components once, at start-up
+# (``Runtime.__init__``); every new AppTest scans again on its first run (~0.6-1 s here,
+# 365 package metadata files). Share one scan, so the timed renders hold what a page
+# load on a running server does, not the test harness's set-up.
+_COMPONENTS: list = []
+
+
 def render_once(section: str, home: Path) -> tuple[float, int, float]:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=120)
+    if _COMPONENTS:
+        at._bidi_component_manager = _COMPONENTS[0]
     at.query_params["section"] = section
     at.session_state["data_dir"] = str(home / "data")
     at.session_state["models_dir"] = str(home / "models")
     t, c = time.perf_counter(), time.process_time()
     at.run()
     dt, cpu = time.perf_counter() - t, time.process_time() - c
+    if not _COMPONENTS and at._bidi_component_manager is not None:
+        _COMPONENTS.append(at._bidi_component_manager)
     if at.exception:
         raise RuntimeError(f"{section}: {at.exception[0].value}")
     return dt, len(at.error), cpu
@@ -165,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         (empty / "data").mkdir(parents=True)
         (empty / "models").mkdir()
         os.environ["RLHF_PROMPTS_DIR"] = str(home / "prompts")
+        import altair  # noqa: F401  (run_dashboard.py imports it at start-up: warm_caches)
         for name, _ in SECTIONS:  # warm the imports, as in a running server
             render_once(name, empty)
 

@@ -31,24 +31,35 @@ class CalibrateConfig:
     seed: int = field(0, help="seed of the fold assignment")
 
 
-def choose_calibrator(z, y, folds: int = 5, seed: int = 0) -> tuple[object, dict, bool]:
-    """(fitted calibrator, candidates' held-out NLL, kept_identity).
+def choose_calibrator(z, y, folds: int = 5, seed: int = 0, n_bins: int = 15) -> tuple[object, dict, bool]:
+    """(fitted calibrator, candidates' scores, kept_identity).
 
-    If neither method beats the raw probabilities on held-out NLL, temperature 1 (no
-    change) is kept, so calibration never makes things worse than before.
+    Candidates are tried in order of cross-validated (held-out) NLL. One is kept only if
+    it beats the raw probabilities on held-out NLL *and* does not raise the ECE on the
+    split it is fitted on; otherwise temperature 1 (no change) is kept. So the logged
+    "after" is never worse than "before" on either measure.
     """
     import numpy as np
 
     from utils.vote_predictor.calibrators import CALIBRATORS, TemperatureScaler, heldout_nll
-    from utils.vote_predictor.metrics import nll
+    from utils.vote_predictor.metrics import ece, nll
+    raw = 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+    raw_nll, raw_ece = nll(raw, y), ece(raw, y, n_bins)
     cands = {name: {"heldout_nll": heldout_nll(cls, z, y, folds, seed)} for name, cls in CALIBRATORS.items()}
-    best = min(cands, key=lambda k: cands[k]["heldout_nll"])
-    raw_nll = nll(1 / (1 + np.exp(-np.asarray(z))), y)
-    if cands[best]["heldout_nll"] >= raw_nll:
-        cal = TemperatureScaler()
-        cal.temperature_ = 1.0
-        return cal, cands, True
-    return CALIBRATORS[best]().fit(z, y), cands, False
+    for name in sorted(cands, key=lambda k: cands[k]["heldout_nll"]):
+        if cands[name]["heldout_nll"] >= raw_nll:
+            cands[name]["rejected"] = f"held-out NLL not below the raw {raw_nll:.4f}"
+            continue
+        cal = CALIBRATORS[name]().fit(z, y)
+        fitted_ece = ece(cal.predict_prob_a(z), y, n_bins)
+        cands[name]["ece"] = fitted_ece
+        if fitted_ece > raw_ece:
+            cands[name]["rejected"] = f"raises ECE from {raw_ece:.4f} to {fitted_ece:.4f}"
+            continue
+        return cal, cands, False
+    cal = TemperatureScaler()
+    cal.temperature_ = 1.0
+    return cal, cands, True
 
 
 def calibrate_checkpoint(cfg: CalibrateConfig, paths: Paths) -> dict:
@@ -73,7 +84,7 @@ def calibrate_checkpoint(cfg: CalibrateConfig, paths: Paths) -> dict:
     z = r[:len(ex)] - r[len(ex):]
     y = np.array([e["label"] == "A" for e in ex], dtype=float)
     raw = 1 / (1 + np.exp(-z))
-    cal, cands, identity = choose_calibrator(z, y, cfg.folds, cfg.seed)
+    cal, cands, identity = choose_calibrator(z, y, cfg.folds, cfg.seed, cfg.n_bins)
     after_p = cal.predict_prob_a(z)
     before, after = summary(raw, y, cfg.n_bins), summary(after_p, y, cfg.n_bins)
     cal_id = new_id("cal")
@@ -117,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         b, a = e["before"], e["after"]
         print(f"{e['model_version']}: {e['method']} {e['params']} on {e['n']} pairs "
               f"(held-out NLL: " + ", ".join(f"{k} {v['heldout_nll']:.4f}" for k, v in e["candidates"].items()) + ")")
+        for k, v in e["candidates"].items():
+            if v.get("rejected"):
+                print(f"  {k} not used: {v['rejected']}")
+        if e["kept_identity"]:
+            print("  kept the raw probabilities (temperature 1): no candidate improved on them")
         print(f"  before: accuracy {b['accuracy']:.3f}  ECE {b['ece']:.4f}  MCE {b['mce']:.4f}  "
               f"Brier {b['brier']:.4f}  NLL {b['nll']:.4f}")
         print(f"  after:  accuracy {a['accuracy']:.3f}  ECE {a['ece']:.4f}  MCE {a['mce']:.4f}  "
