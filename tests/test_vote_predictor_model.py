@@ -123,3 +123,21 @@ def test_frozen_layers_are_cached_and_stay_fixed(tiny_base):
             continue
         frozen = n.startswith("encoder.embeddings") or "encoder.layer.0." in n
         assert torch.equal(before[n], p.detach()) == frozen, n
+
+
+def test_disable_dropout_makes_train_mode_deterministic(tiny_base):
+    model = tiny_model(tiny_base)
+    data = make_pair_data(model, synthetic_examples(6))
+    model.train()
+    idx = np.arange(6)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        noisy = [batch_logits(model, data, idx, torch.device("cpu")) for _ in range(2)]
+    assert not torch.equal(noisy[0], noisy[1])  # the tiny BERT's dropout is on by default
+    model.disable_dropout()
+    with torch.no_grad():
+        a, b = (batch_logits(model, data, idx, torch.device("cpu")) for _ in range(2))
+    assert torch.equal(a, b)
+    model.eval()
+    with torch.no_grad():
+        assert torch.allclose(a, batch_logits(model, data, idx, torch.device("cpu")), atol=1e-6)

@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-prompt-tokens", type=int, default=128)
     p.add_argument("--freeze-layers", type=int, default=4)
     p.add_argument("--no-lexical", action="store_true", help="train without the TF-IDF stacking")
+    p.add_argument("--dropout", action="store_true", help="keep dropout while training (off by default)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("-q", "--quiet", action="store_true")
     return p
@@ -90,7 +91,7 @@ def run(args) -> dict:
 
     cfg = TrainConfig(base_model=args.base_model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                       max_length=args.max_length, max_prompt_tokens=args.max_prompt_tokens,
-                      freeze_layers=args.freeze_layers, lexical=not args.no_lexical, seed=args.seed,
+                      freeze_layers=args.freeze_layers, lexical=not args.no_lexical, dropout=args.dropout, seed=args.seed,
                       threads=args.threads, progress=not args.quiet)
     folder = train_vote_predictor(cfg, paths)
     meta = json.loads((folder / "training_meta.json").read_text())
@@ -107,6 +108,8 @@ def run(args) -> dict:
     res = {"accuracy": M.accuracy(p_cal, y_test), "ece_before": M.ece(p_raw, y_test), "ece_after": M.ece(p_cal, y_test),
            "nll": M.nll(p_cal, y_test), "nll_before": M.nll(p_raw, y_test), "brier": M.brier(p_cal, y_test),
            "mce_after": M.mce(p_cal, y_test),
+           # sampling noise of a 15-bin ECE on this many pairs, for a perfectly calibrated model
+           "ece_noise_floor": M.ece_noise_floor(p_cal),
            "train_seconds": meta["metrics"]["train_seconds"], "train_pairs_per_s": meta["metrics"]["train_pairs_per_s"],
            "predict_seconds": predict_s, "predict_pairs_per_s": len(test) / predict_s,
            # CPU seconds of this process: on a shared machine, wall-clock rates depend on the neighbours
@@ -176,7 +179,10 @@ def table(r: dict) -> str:
     lines = [" | ".join(c.ljust(w[i]) for i, c in enumerate(row)) for row in rows]
     lines.insert(1, "-+-".join("-" * x for x in w))
     sel = ", ".join(f"conf>={k}: coverage {f(v['coverage'])} acc {f(v['accuracy'])}" for k, v in r["selective"].items())
+    fl = r["ece_noise_floor"]
     lines += ["", f"selective: {sel}",
+              f"ECE noise floor on {fl['n']} pairs (a perfectly calibrated model with these probabilities): "
+              f"mean {f(fl['mean'])}, 10-90% {f(fl['p10'])}-{f(fl['p90'])}",
               f"per CPU-second of this process: train {f(r['train_pairs_per_cpu_s'], 1)} pairs, predict "
               f"{f(r['predict_pairs_per_cpu_s'], 1)} pairs (load average {r['load_average_1m']:.1f} on {os.cpu_count()} cores)",
               f"Brier {f(r['brier'])}, train {r['train_seconds']:.0f}s, "

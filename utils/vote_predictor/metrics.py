@@ -79,6 +79,20 @@ def mce(prob_a, label_a, n_bins: int = 15) -> float:
     return float(np.max(np.abs(b.accuracy[full] - b.confidence[full]))) if full.any() else float("nan")
 
 
+def ece_noise_floor(prob_a, n_bins: int = 15, draws: int = 1000, seed: int = 0) -> dict:
+    """ECE that a *perfectly calibrated* model with these probabilities would still show.
+
+    Labels are drawn from the probabilities themselves (y ~ Bernoulli(p)) ``draws`` times;
+    the binned ECE of each draw is pure sampling noise. On a few hundred pairs it is not
+    small: compare a measured ECE with ``mean`` and ``p90`` before calling it miscalibrated.
+    """
+    p = np.asarray(prob_a, dtype=float)
+    rng = np.random.default_rng(seed)
+    vals = np.array([ece(p, (rng.random(len(p)) < p).astype(float), n_bins) for _ in range(draws)])
+    return {"mean": float(vals.mean()), "p10": float(np.percentile(vals, 10)),
+            "p90": float(np.percentile(vals, 90)), "draws": draws, "n": int(len(p))}
+
+
 def summary(prob_a, label_a, n_bins: int = 15) -> dict:
     """All metrics in one JSON-ready dict."""
     p, y = _arrays(prob_a, label_a)

@@ -169,6 +169,13 @@ class RewardModel(nn.Module):
                 p.requires_grad_(False)
         self.frozen_layers = min(n_layers, len(layers))
 
+    def disable_dropout(self) -> None:
+        """p = 0 in every dropout (attention dropout reads its module's p): as TRL's reward
+        trainer does by default; a train-mode forward then costs what an eval one does."""
+        for mod in self.modules():
+            if isinstance(mod, nn.Dropout):
+                mod.p = 0.0
+
     def encode(self, prompts: list[str], responses: list[str]) -> list[list[int]]:
         p_ids = self.tokens.ids(prompts)
         r_ids = self.tokens.ids(responses)

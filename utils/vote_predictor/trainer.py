@@ -149,7 +149,8 @@ def train_loop(model: RewardModel, train: PairData, val: PairData, *, epochs: in
                batch_size: int, weight_decay: float, warmup_frac: float, patience: int, seed: int,
                device, bf16: str = "auto", grad_clip: float = 1.0, max_steps: int | None = None,
                progress: bool = True) -> dict:
-    """Train in place; restores the best-validation weights. Returns metrics."""
+    """Train in place; restores the best-validation weights. Returns metrics, with ``val_z``
+    (the validation reward differences of those weights, or None) for the caller to use."""
     from transformers import get_linear_schedule_with_warmup
     model.to(device).train()
     rng = random.Random(seed)
@@ -206,7 +207,7 @@ def train_loop(model: RewardModel, train: PairData, val: PairData, *, epochs: in
         log.info("epoch %d: train loss %.4f acc %.3f | val loss %.4f acc %.3f", epoch, history[-1]["train_loss"],
                  history[-1]["train_accuracy"], ev["loss"], ev["accuracy"])
         if len(val) == 0 or ev["loss"] < best["loss"] - 1e-4:
-            best = {"loss": ev["loss"], "state": copy.deepcopy(model.state_dict()), "epoch": epoch}
+            best = {"loss": ev["loss"], "state": copy.deepcopy(model.state_dict()), "epoch": epoch, "z": ev["z"]}
             bad_epochs = 0
         else:
             bad_epochs += 1
@@ -224,7 +225,7 @@ def train_loop(model: RewardModel, train: PairData, val: PairData, *, epochs: in
             "val_accuracy": best_h.get("val_accuracy"), "best_epoch": best["epoch"], "epochs_run": len(history),
             "steps": step, "train_seconds": secs, "train_pairs_per_s": seen / secs if secs > 0 else None,
             "train_cpu_seconds": cpu, "pairs_trained": seen,
-            "history": history}
+            "history": history, "val_z": best.get("z")}
 
 
 def fit_stack(z_parts: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> np.ndarray:
