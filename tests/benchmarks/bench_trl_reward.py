@@ -9,7 +9,9 @@ validation / calibration), same encoder (the shipped all-MiniLM-L6-v2 with a 1-l
 classification head), and the very same token sequences: each (prompt, response) is cut
 by the vote predictor's truncation (prompt tail + response, ``--max-length``) and handed
 to TRL pre-tokenised, so TRL drops no over-long pair and both trainers see equal inputs.
-TRL fine-tunes every layer (its default); time per pair is wall-clock on this machine.
+TRL fine-tunes every layer and drops dropout (its defaults); its default gradient
+checkpointing is turned off unless ``--gradient-checkpointing`` (it saves memory, not time).
+Time per pair is wall-clock on this machine.
 Prints a table and writes JSON (train/predict pairs/s, test accuracy, ECE).
 """
 from __future__ import annotations
@@ -40,8 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--max-length", type=int, default=256)
-    p.add_argument("--max-prompt-tokens", type=int, default=128)
+    p.add_argument("--max-prompt-tokens", type=int, default=48)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--gradient-checkpointing", action="store_true",
+                   help="keep RewardConfig's default gradient checkpointing (off here: it only saves memory, "
+                        "and costs a second forward pass per step)")
     p.add_argument("-q", "--quiet", action="store_true")
     return p
 
@@ -92,7 +97,8 @@ def run(args) -> dict:
                            per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=64,
                            max_length=args.max_length, save_strategy="no", eval_strategy="no", report_to=[],
                            logging_steps=10_000, use_cpu=True, bf16=False, seed=args.seed,
-                           disable_tqdm=args.quiet, dataloader_num_workers=0)
+                           disable_tqdm=args.quiet, dataloader_num_workers=0,
+                           gradient_checkpointing=args.gradient_checkpointing)
         trainer = RewardTrainer(model=model, args=cfg, train_dataset=train_ds, processing_class=tok)
         t = time.perf_counter()
         tr = trainer.train()
