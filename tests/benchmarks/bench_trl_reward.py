@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """TRL's RewardTrainer on the vote predictor benchmark's data: the speed and accuracy to beat.
 
-    pip install trl==1.16.0 datasets==5.2.0      # not project dependencies; this script only
+    pip install --no-deps trl==1.16.0 datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 xxhash==4.1.0   # this script only
     python tests/benchmarks/bench_trl_reward.py --train ../shared/data/hh_harmless_dev.jsonl.gz --out trl.json
 
 Same split as ``bench_vote_predictor.py`` (same seeds: test half by prompt, then train /
@@ -68,7 +68,8 @@ def run(args) -> dict:
         from datasets import Dataset
         from trl import RewardConfig, RewardTrainer
     except ImportError as exc:
-        raise UserError(f"this benchmark needs TRL ({exc}); pip install trl==1.16.0 datasets==5.2.0") from None
+        raise UserError(f"this benchmark needs TRL ({exc}); pip install --no-deps trl==1.16.0 datasets==5.2.0 "
+                        "dill==0.4.1 multiprocess==0.70.19 xxhash==4.1.0") from None
     import numpy as np
     import torch
     from transformers import AutoModelForSequenceClassification

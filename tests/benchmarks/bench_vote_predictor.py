@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--max-length", type=int, default=256)
-    p.add_argument("--max-prompt-tokens", type=int, default=128)
+    p.add_argument("--max-prompt-tokens", type=int, default=48)
     p.add_argument("--freeze-layers", type=int, default=4)
     p.add_argument("--no-lexical", action="store_true", help="train without the TF-IDF stacking")
     p.add_argument("--dropout", action="store_true", help="keep dropout while training (off by default)")

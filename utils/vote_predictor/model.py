@@ -101,7 +101,7 @@ def pad_batch(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.T
 class RewardModel(nn.Module):
     """encoder -> masked mean pooling -> Linear(hidden, 1) -> reward (B,)."""
 
-    def __init__(self, encoder, tokenizer, max_length: int = 256, max_prompt_tokens: int = 128):
+    def __init__(self, encoder, tokenizer, max_length: int = 256, max_prompt_tokens: int = 48):
         super().__init__()
         self.encoder = encoder
         self.tokenizer = tokenizer
@@ -219,7 +219,7 @@ class RewardModel(nn.Module):
         (folder / CONFIG_FILE).write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
-    def from_base(cls, base: str | Path, max_length: int = 256, max_prompt_tokens: int = 128) -> "RewardModel":
+    def from_base(cls, base: str | Path, max_length: int = 256, max_prompt_tokens: int = 48) -> "RewardModel":
         """Fresh head on a pretrained encoder folder (any local HF encoder)."""
         from transformers import AutoModel, AutoTokenizer
         base = Path(base)

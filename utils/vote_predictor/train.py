@@ -29,7 +29,8 @@ class TrainConfig:
     head_lr: float = field(1e-3, help="learning rate of the reward head")
     batch_size: int = field(16, help="pairs per optimisation step")
     max_length: int = field(256, help="tokens per (prompt, response) input")
-    max_prompt_tokens: int = field(128, help="keep at most this many tokens of the END of the prompt")
+    max_prompt_tokens: int = field(48, help="keep at most this many tokens of the END of the prompt (the last "
+                                              "request; more context did not help on HH and costs time)")
     freeze_layers: int = field(4, help="freeze the embeddings and this many bottom layers; their outputs are "
                                        "computed once and cached (0 = fine-tune everything)")
     dropout: bool = field(False, help="keep the encoder's dropout while training (off by default, as in TRL's "
