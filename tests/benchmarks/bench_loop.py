@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--base-model", default="", help="encoder folder (default: the shipped MiniLM)")
-    p.add_argument("--freeze-layers", type=int, default=0, help="freeze the embeddings and this many bottom layers")
+    p.add_argument("--freeze-layers", type=int, default=4,
+                   help="freeze the embeddings and this many bottom layers (4 = the loop's own default)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--root", default=None, help="work folder (default: a fresh temp folder)")
     return p
