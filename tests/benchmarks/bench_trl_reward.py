@@ -26,41 +26,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.benchmarks.bench_vote_predictor import add_shared_args, load_split  # noqa: E402
 from utils.cli import UserError, run_cli, setup_logging  # noqa: E402
+
+
+EVAL_BATCH = 64  # pairs per predict batch
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2])
-    p.add_argument("--train", required=True, help="HH-RLHF or TRL preference file (the one bench_vote_predictor used)")
-    p.add_argument("--out", default=None, help="write the results JSON here")
-    p.add_argument("--limit", type=int, default=None)
-    p.add_argument("--val-frac", type=float, default=0.15)
-    p.add_argument("--cal-frac", type=float, default=0.2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--max-length", type=int, default=256)
-    p.add_argument("--max-prompt-tokens", type=int, default=48)
-    p.add_argument("--threads", type=int, default=2)
+    add_shared_args(p)
     p.add_argument("--gradient-checkpointing", action="store_true",
                    help="keep RewardConfig's default gradient checkpointing (off here: it only saves memory, "
                         "and costs a second forward pass per step)")
-    p.add_argument("-q", "--quiet", action="store_true")
     return p
-
-
-def split_like_bench(args) -> tuple[list[dict], list[dict]]:
-    """(train pairs, test pairs) exactly as bench_vote_predictor.run() splits them."""
-    from utils.vote_predictor.data_prep import split_by_prompt
-    from utils.vote_predictor.importers import load_preference_pairs
-    pool = load_preference_pairs(args.train, limit=args.limit, seed=args.seed)
-    half = split_by_prompt([p["prompt_id"] for p in pool], 0.0, 0.5, args.seed + 7)
-    test = [p for p in pool if half[p["prompt_id"]] == "calibration"]
-    pool = [p for p in pool if half[p["prompt_id"]] == "train"]
-    split = split_by_prompt([p["prompt_id"] for p in pool], args.val_frac, args.cal_frac, args.seed)
-    return [p for p in pool if split[p["prompt_id"]] == "train"], test
 
 
 def run(args) -> dict:
@@ -79,7 +59,12 @@ def run(args) -> dict:
     from utils.vote_predictor.model import RewardModel
 
     torch.set_num_threads(args.threads)
-    train, test = split_like_bench(args)
+    pool, split, test = load_split(args)
+    train = [p for p in pool if split[p["prompt_id"]] == "train"]
+    # Trainer.predict trims a short last batch to its *row* count, but each row here is a
+    # pair that yields two rewards: the last batch's rejected side would be lost. Keep whole
+    # batches only (576 test pairs = 9 x 64: nothing dropped on the shared file).
+    test = test[:len(test) - len(test) % EVAL_BATCH] or test
     cutter = RewardModel.from_base(minilm_path(), args.max_length, args.max_prompt_tokens)
 
     def rows(pairs):
@@ -95,7 +80,7 @@ def run(args) -> dict:
     model.config.pad_token_id = tok.pad_token_id
     with tempfile.TemporaryDirectory(prefix="bench_trl_") as out:
         cfg = RewardConfig(output_dir=out, num_train_epochs=args.epochs, learning_rate=args.lr,
-                           per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=64,
+                           per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=EVAL_BATCH,
                            max_length=args.max_length, save_strategy="no", eval_strategy="no", report_to=[],
                            logging_steps=10_000, use_cpu=True, bf16=False, seed=args.seed,
                            disable_tqdm=args.quiet, dataloader_num_workers=0,
@@ -111,11 +96,8 @@ def run(args) -> dict:
     r = np.asarray(pred.predictions, dtype=float).reshape(-1)
     if len(r) != 2 * len(test):
         raise RuntimeError(f"TRL predict returned {len(r)} rewards for {len(test)} pairs")
-    z, pos = [], 0
-    for b in [64] * (len(test) // 64) + ([len(test) % 64] if len(test) % 64 else []):
-        z.append(r[pos:pos + b] - r[pos + b:pos + 2 * b])
-        pos += 2 * b
-    z = np.concatenate(z)
+    b = min(EVAL_BATCH, len(test))
+    z = np.concatenate([r[pos:pos + b] - r[pos + b:pos + 2 * b] for pos in range(0, len(r), 2 * b)])
     p_chosen = 1 / (1 + np.exp(-z))
     y = np.ones(len(z))
     return {"trainer": "trl.RewardTrainer", "trl_version": __import__("trl").__version__,

@@ -19,30 +19,56 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from utils.cli import setup_logging  # noqa: E402
+from utils.cli import run_cli, setup_logging  # noqa: E402
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_shared_args(p: argparse.ArgumentParser) -> None:
+    """Data, split and model flags shared with bench_trl_reward.py, so both benches train and
+    test on the same pairs; model defaults are the trainer's own (TrainConfig)."""
+    from utils.vote_predictor.train import TrainConfig
+    d = TrainConfig()
     p.add_argument("--train", required=True, help="HH-RLHF or TRL preference file")
-    p.add_argument("--test", default=None, help="test file (default: the other half of --train)")
     p.add_argument("--out", default=None, help="write the results JSON here")
     p.add_argument("--limit", type=int, default=None, help="use at most this many rows of each file")
     p.add_argument("--val-frac", type=float, default=0.15, help="share of the train half for validation")
     p.add_argument("--cal-frac", type=float, default=0.2, help="share of the train half for calibration")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--max-length", type=int, default=d.max_length)
+    p.add_argument("--max-prompt-tokens", type=int, default=d.max_prompt_tokens)
+    p.add_argument("--threads", type=int, default=d.threads)
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from utils.vote_predictor.train import TrainConfig
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_shared_args(p)
+    p.add_argument("--test", default=None, help="test file (default: the other half of --train)")
     p.add_argument("--base-model", default="")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--max-length", type=int, default=256)
-    p.add_argument("--max-prompt-tokens", type=int, default=48)
-    p.add_argument("--freeze-layers", type=int, default=4)
+    p.add_argument("--freeze-layers", type=int, default=TrainConfig().freeze_layers)
     p.add_argument("--no-lexical", action="store_true", help="train without the TF-IDF stacking")
     p.add_argument("--dropout", action="store_true", help="keep dropout while training (off by default)")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("-q", "--quiet", action="store_true")
     return p
+
+
+def load_split(args) -> tuple[list[dict], dict[str, str], list[dict]]:
+    """(train-half pairs, their prompt id -> train/validation/calibration, test pairs).
+
+    Without ``--test`` the ``--train`` file is split by prompt into halves first.
+    """
+    from utils.vote_predictor.data_prep import split_by_prompt
+    from utils.vote_predictor.importers import load_preference_pairs
+    pool = load_preference_pairs(args.train, limit=args.limit, seed=args.seed)
+    if getattr(args, "test", None):
+        test = load_preference_pairs(args.test, limit=args.limit, seed=args.seed + 1)
+    else:
+        half = split_by_prompt([p["prompt_id"] for p in pool], 0.0, 0.5, args.seed + 7)
+        test = [p for p in pool if half[p["prompt_id"]] == "calibration"]
+        pool = [p for p in pool if half[p["prompt_id"]] == "train"]
+    return pool, split_by_prompt([p["prompt_id"] for p in pool], args.val_frac, args.cal_frac, args.seed), test
 
 
 def selective(p, y, thresholds=(0.7, 0.8, 0.9)) -> dict:
@@ -64,20 +90,11 @@ def run(args) -> dict:
     from utils.vote_predictor import metrics as M
     from utils.vote_predictor.calibrate import CalibrateConfig, calibrate_checkpoint
     from utils.vote_predictor.calibrators import TemperatureScaler
-    from utils.vote_predictor.data_prep import split_by_prompt
-    from utils.vote_predictor.importers import load_preference_pairs
     from utils.vote_predictor.lexical import LexicalReward
     from utils.vote_predictor.predict import load_predictor, predict_pairs
     from utils.vote_predictor.train import TrainConfig, train_vote_predictor
 
-    pool = load_preference_pairs(args.train, limit=args.limit, seed=args.seed)
-    if args.test:
-        test = load_preference_pairs(args.test, limit=args.limit, seed=args.seed + 1)
-    else:
-        half = split_by_prompt([p["prompt_id"] for p in pool], 0.0, 0.5, args.seed + 7)
-        test = [p for p in pool if half[p["prompt_id"]] == "calibration"]
-        pool = [p for p in pool if half[p["prompt_id"]] == "train"]
-    split = split_by_prompt([p["prompt_id"] for p in pool], args.val_frac, args.cal_frac, args.seed)
+    pool, split, test = load_split(args)
     now = utc_now()
     examples = [{"id": f"te_{i}", "vote_id": f"v_{i}", "prompt_id": p["prompt_id"], "pair_id": p["id"],
                  "prompt": p["prompt"], "response_a": p["response_a"], "response_b": p["response_b"],
@@ -194,12 +211,16 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    res = run(args)
-    print(table(res))
-    if args.out:
-        Path(args.out).write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
-        print(f"wrote {args.out}")
-    return 0
+
+    def body() -> int:
+        res = run(args)
+        print(table(res))
+        if args.out:
+            Path(args.out).write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
+            print(f"wrote {args.out}")
+        return 0
+
+    return run_cli(body, prog="bench_vote_predictor.py")
 
 
 if __name__ == "__main__":
